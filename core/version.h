@@ -1,0 +1,74 @@
+// Version: one immutable state of the table. Cheap to hold (a snapshot is a shared_ptr to a
+// Version; no copy of the table is made), safe to read from any thread, kept alive as long as
+// someone holds it. Bytes of untouched rows are served from the read-only mapping of the
+// checkpoint file.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/csv.h"
+#include "core/override_tree.h"
+#include "core/row_block.h"
+
+namespace csvfs::core {
+
+struct BlockRange {
+  std::shared_ptr<const RowBlock> block;
+  uint32_t count = 0;      // rows of `block` visible in this version: [0, count)
+  uint64_t raw_start = 0;  // byte offset of the block's first row when nothing is overridden
+};
+
+class Version {
+ public:
+  // Commit counter: increases with every commit.
+  uint64_t number() const { return number_; }
+  // Changes whenever a commit changes anything but appending at the end; a reader of an
+  // older lineage keeps immutable bytes (the adapter maps a lineage to an inode).
+  uint64_t lineage() const { return lineage_; }
+  int64_t mtime_ns() const { return mtime_ns_; }
+  uint64_t size() const { return size_; }        // bytes of the whole table file
+  uint64_t row_count() const { return rows_; }   // data rows (header excluded)
+  std::string_view header() const { return header_ ? std::string_view(*header_) : ""; }
+  uint32_t field_count() const { return field_count_; }  // 0 if unknown (empty table)
+  LineEnding eol() const { return eol_; }
+
+  // Copies up to `len` bytes at `off`; returns the number copied (0 at or after the end).
+  size_t Read(uint64_t off, char* buf, size_t len) const;
+  // Calls fn with contiguous pieces covering [off, off+len) of the table, in order. Pieces
+  // point into memory kept alive by this Version.
+  void ReadPieces(uint64_t off, size_t len, const std::function<void(std::string_view)>& fn) const;
+
+  // Iterates the data rows in table order; fn returns false to stop.
+  // `id` is the row id (decimal number, or the key column's value in key mode).
+  using RowFn = std::function<bool(std::string_view id, std::string_view bytes, RowRef ref)>;
+  void ForEachRow(const RowFn& fn) const;
+
+  // Bytes of the row at `ref` in this version (empty optional if deleted / not visible).
+  std::optional<std::string_view> RowBytes(RowRef ref) const;
+
+ private:
+  friend class VersionBuilder;
+  uint64_t number_ = 0;
+  uint64_t lineage_ = 0;
+  int64_t mtime_ns_ = 0;
+  uint64_t size_ = 0;
+  uint64_t rows_ = 0;
+  uint32_t field_count_ = 0;
+  LineEnding eol_ = LineEnding::kLF;
+  int key_column_ = -1;  // >= 0 in key mode
+  std::shared_ptr<const std::string> header_;
+  std::vector<BlockRange> blocks_;
+  OverrideTree overrides_;
+
+  size_t RawRowCount() const;
+  void IdOf(RowRef ref, std::string_view bytes, std::string* out) const;
+};
+
+using Snapshot = std::shared_ptr<const Version>;
+
+}  // namespace csvfs::core

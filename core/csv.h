@@ -68,6 +68,8 @@ class CsvScanner {
   uint32_t fields_ = 1;
   uint64_t line_ = 1;
   uint64_t record_line_ = 1;
+  size_t mark_ = 0;      // state-dependent position in pending_ (field start, quote or CR)
+  uint64_t offset_ = 0;  // input offset of pending_[0], for error messages
   bool failed_ = false;
 };
 

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "core/merge.h"
 #include "core/status.h"
 #include "core/version.h"
 
@@ -42,13 +43,6 @@ struct EngineOptions {
   // Start the background threads (group-commit syncer, checkpointer) inside Open(). A daemon
   // that forks after opening passes false and calls StartThreads() after the fork.
   bool start_threads = true;
-};
-
-// A row changed by two writers: the later commit won; both versions are reported.
-struct Conflict {
-  std::string id;
-  std::string theirs;  // the other writer's version of the row (empty if they deleted it)
-  std::string ours;    // this writer's version (empty if this writer deleted it)
 };
 
 struct CommitResult {

@@ -35,7 +35,10 @@ class WritableFile {
   virtual Status Sync() = 0;
   virtual Status Close() = 0;
   // Gives the file this permission mode and owner (fchmod/fchown).
+  // uid/gid of UINT32_MAX leave that id unchanged.
   virtual Status SetModeOwner(uint32_t mode, uint32_t uid, uint32_t gid) = 0;
+  // Cuts the file back to `size` bytes (to drop a partially appended record).
+  virtual Status Truncate(uint64_t size) { return Status(Code::kNotSupported, "truncate"); }
   // Bytes appended so far (including what the file held when opened).
   virtual uint64_t Size() const = 0;
 };

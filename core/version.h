@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,7 +53,7 @@ class Version {
   std::optional<std::string_view> RowBytes(RowRef ref) const;
 
  private:
-  friend class VersionBuilder;
+  friend class Table;
   uint64_t number_ = 0;
   uint64_t lineage_ = 0;
   int64_t mtime_ns_ = 0;

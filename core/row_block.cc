@@ -1,0 +1,91 @@
+#include "core/row_block.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace csvfs::core {
+
+namespace {
+constexpr size_t kArenaChunk = 1 << 20;
+}
+
+std::shared_ptr<RowBlock> RowBlock::NewMapped(uint32_t seq,
+                                              std::shared_ptr<const ReadOnlyFile> file,
+                                              uint64_t origin) {
+  std::shared_ptr<RowBlock> b(new RowBlock(seq));
+  b->base_ = file->data().data();
+  b->file_ = std::move(file);
+  b->ends_.push_back(origin);
+  return b;
+}
+
+std::shared_ptr<RowBlock> RowBlock::NewHeap(uint32_t seq) {
+  std::shared_ptr<RowBlock> b(new RowBlock(seq));
+  b->ends_.push_back(0);
+  return b;
+}
+
+void RowBlock::AddMappedRow(uint64_t end, uint64_t id) {
+  if (size() > 0 && id <= ids_.back()) ids_ascending_ = false;
+  ends_.push_back(end);
+  ids_.push_back(id);
+  id_map_.reset();
+}
+
+char* RowBlock::Allocate(size_t n) {
+  if (n > kArenaChunk / 4) {
+    arena_.push_back(std::make_unique<char[]>(n));
+    arena_bytes_ += n;
+    return arena_.back().get();
+  }
+  if (cur_chunk_ == nullptr || arena_used_ + n > kArenaChunk) {
+    arena_.push_back(std::make_unique<char[]>(kArenaChunk));
+    cur_chunk_ = arena_.back().get();
+    arena_used_ = 0;
+    arena_bytes_ += kArenaChunk;
+  }
+  char* p = cur_chunk_ + arena_used_;
+  arena_used_ += n;
+  return p;
+}
+
+void RowBlock::AddHeapRow(std::string_view bytes, uint64_t id) {
+  char* p = Allocate(bytes.size());
+  std::memcpy(p, bytes.data(), bytes.size());
+  AddRefRow({p, bytes.size()}, id);
+}
+
+void RowBlock::AddRefRow(std::string_view bytes, uint64_t id) {
+  if (size() > 0 && id <= ids_.back()) ids_ascending_ = false;
+  ptrs_.push_back(bytes.data());
+  ends_.push_back(ends_[size()] + bytes.size());
+  ids_.push_back(id);
+  id_map_.reset();
+}
+
+std::optional<uint32_t> RowBlock::FindId(uint64_t id) const {
+  size_t n = size();
+  if (ids_ascending_) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (ids_[mid] < id) lo = mid + 1; else hi = mid;
+    }
+    if (lo < n && ids_[lo] == id) return uint32_t(lo);
+    return std::nullopt;
+  }
+  if (!id_map_ || id_map_->size() != n) {
+    id_map_ = std::make_unique<std::unordered_map<uint64_t, uint32_t>>();
+    id_map_->reserve(n);
+    for (size_t i = 0; i < n; ++i) (*id_map_)[ids_[i]] = uint32_t(i);
+  }
+  auto it = id_map_->find(id);
+  if (it == id_map_->end()) return std::nullopt;
+  return it->second;
+}
+
+size_t RowBlock::MemoryBytes() const {
+  return ends_.MemoryBytes() + ptrs_.MemoryBytes() + ids_.MemoryBytes() + arena_bytes_;
+}
+
+}  // namespace csvfs::core

@@ -1,0 +1,79 @@
+// RowBlock: an append-only run of rows, the unit a Version is made of. A block is either
+// *mapped* (rows are consecutive byte ranges of a read-only file mapping: the checkpoint) or
+// *heap* (each row's bytes live in the block's arena, or in memory kept alive elsewhere).
+// Rows are identified by RowRef{block seq, index}; a block's seq orders it in the table.
+//
+// Thread-safety: one writer appends; readers may read rows below a count published to them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/chunked_vector.h"
+#include "core/env.h"
+
+namespace csvfs::core {
+
+struct RowRef {
+  uint32_t block = 0;
+  uint32_t index = 0;
+  uint64_t key() const { return (uint64_t{block} << 32) | index; }
+  static RowRef FromKey(uint64_t k) { return {uint32_t(k >> 32), uint32_t(k)}; }
+  bool operator==(const RowRef&) const = default;
+};
+
+class RowBlock {
+ public:
+  // A block over `file`'s bytes; rows are added with AddMappedRow. `origin` is where the
+  // first row starts (after the header).
+  static std::shared_ptr<RowBlock> NewMapped(uint32_t seq, std::shared_ptr<const ReadOnlyFile> file,
+                                             uint64_t origin);
+  static std::shared_ptr<RowBlock> NewHeap(uint32_t seq);
+
+  uint32_t seq() const { return seq_; }
+  size_t size() const { return ends_.size() - 1; }
+  bool mapped() const { return file_ != nullptr; }
+  std::string_view Row(size_t i) const {
+    const char* p = mapped() ? base_ + ends_[i] : ptrs_[i];
+    return {p, size_t(ends_[i + 1] - ends_[i])};
+  }
+  // Bytes of rows [0, i) when nothing is overridden.
+  uint64_t Start(size_t i) const { return ends_[i] - ends_[0]; }
+  uint64_t Id(size_t i) const { return ids_[i]; }  // numeric ids; 0 in key mode
+  // Rows [i, j) of a mapped block are contiguous: their bytes.
+  std::string_view Span(size_t i, size_t j) const {
+    return {base_ + ends_[i], size_t(ends_[j] - ends_[i])};
+  }
+
+  // Writer-only.
+  void AddMappedRow(uint64_t end, uint64_t id);        // row = [previous end, end)
+  void AddHeapRow(std::string_view bytes, uint64_t id);  // copies into the arena
+  void AddRefRow(std::string_view bytes, uint64_t id);   // bytes kept alive by KeepAlive
+  void KeepAlive(std::shared_ptr<const void> owner) { keep_alive_.push_back(std::move(owner)); }
+  // Index of the row with numeric id `id`, if any (binary search while ids ascend).
+  std::optional<uint32_t> FindId(uint64_t id) const;
+  size_t MemoryBytes() const;
+
+ private:
+  explicit RowBlock(uint32_t seq) : seq_(seq) {}
+  char* Allocate(size_t n);
+
+  uint32_t seq_;
+  std::shared_ptr<const ReadOnlyFile> file_;
+  const char* base_ = nullptr;
+  ChunkedVector<uint64_t> ends_;      // size()+1 entries
+  ChunkedVector<const char*> ptrs_;   // heap blocks only
+  ChunkedVector<uint64_t> ids_;
+  bool ids_ascending_ = true;
+  mutable std::unique_ptr<std::unordered_map<uint64_t, uint32_t>> id_map_;  // built lazily
+  std::vector<std::unique_ptr<char[]>> arena_;
+  char* cur_chunk_ = nullptr;
+  size_t arena_used_ = 0, arena_bytes_ = 0;
+  std::vector<std::shared_ptr<const void>> keep_alive_;
+};
+
+}  // namespace csvfs::core

@@ -1,0 +1,345 @@
+#include "core/store.h"
+
+#include <charconv>
+#include <limits>
+
+#include "core/journal.h"
+#include "spdlog/spdlog.h"
+
+namespace csvfs::core {
+
+namespace {
+
+constexpr uint32_t kKeepId = std::numeric_limits<uint32_t>::max();
+
+std::vector<uint64_t> ExpandRuns(const JournalBase& b) {
+  std::vector<uint64_t> ids;
+  ids.reserve(b.IdCount());
+  for (const auto& [first, count] : b.id_runs) {
+    for (uint64_t i = 0; i < count; ++i) ids.push_back(first + i);
+  }
+  return ids;
+}
+
+std::string Frame(std::string_view payload) {
+  std::string f;
+  AppendJournalFrame(payload, &f);
+  return f;
+}
+
+// A journal read from disk.
+struct JournalImage {
+  std::unique_ptr<ReadOnlyFile> file;
+  JournalBase base;
+  bool has_base = false;
+  std::vector<Op> ops;
+  bool torn = false;
+};
+
+Result<std::optional<JournalImage>> ReadJournal(Directory* dir, const std::string& name) {
+  auto f = dir->OpenReadOnly(name);
+  if (!f.ok()) {
+    if (f.status().code() == Code::kNotFound) return std::optional<JournalImage>();
+    return f.status();
+  }
+  JournalImage j;
+  j.file = std::move(f.value());
+  std::string path = JoinPathForLog(dir->path(), name);
+  auto scan = ScanJournal(j.file->data());
+  if (!scan.ok()) return Status::Corruption(path + ": " + scan.status().message());
+  j.torn = scan->torn_tail;
+  if (scan->payloads.empty()) {
+    j.torn = true;  // not even a base frame: an interrupted creation
+    return std::optional<JournalImage>(std::move(j));
+  }
+  auto base = JournalBase::Decode(scan->payloads[0]);
+  if (!base.ok()) return Status::Corruption(path + ": " + base.status().message());
+  j.base = base.value();
+  j.has_base = true;
+  for (size_t i = 1; i < scan->payloads.size(); ++i) {
+    auto op = Op::Decode(scan->payloads[i]);
+    if (!op.ok()) return Status::Corruption(path + ": " + op.status().message());
+    j.ops.push_back(std::move(op.value()));
+  }
+  return std::optional<JournalImage>(std::move(j));
+}
+
+}  // namespace
+
+std::string JoinPathForLog(const std::string& dir, const std::string& name) {
+  if (dir.empty() || dir == ".") return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+StoreNames StoreNames::For(const std::string& backing_path) {
+  StoreNames n;
+  size_t slash = backing_path.rfind('/');
+  n.dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : backing_path.substr(0, slash));
+  n.name = slash == std::string::npos ? backing_path : backing_path.substr(slash + 1);
+  n.journal = "." + n.name + ".csvfs-journal";
+  n.journal_new = n.journal + ".new";
+  n.tmp = "." + n.name + ".csvfs-tmp";
+  n.lock = "." + n.name + ".csvfs-lock";
+  return n;
+}
+
+Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& backing_path, bool create,
+                                           const TableConfig& cfg, Recovered* out) {
+  StoreNames names = StoreNames::For(backing_path);
+  if (names.name.empty()) return Status::Invalid(backing_path + ": not a file name");
+  auto dir = env->OpenDirectory(names.dir);
+  if (!dir.ok()) return dir.status();
+  if (!dir.value()->Writable()) {
+    return Status::NotPermitted("directory " + names.dir +
+                                " is not writable (csvfs keeps its journal beside " + names.name +
+                                ")");
+  }
+  std::unique_ptr<Store> store(new Store(env, std::move(dir.value()), names));
+  auto lock = store->dir_->Lock(names.lock);
+  if (!lock.ok()) {
+    if (lock.status().code() == Code::kBusy) {
+      return Status::Busy(backing_path + " is already served by another csvfs");
+    }
+    return lock.status();
+  }
+  store->lock_ = std::move(lock.value());
+  CSVFS_RETURN_IF_ERROR(store->Recover(create, cfg, out));
+  return store;
+}
+
+Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
+  const std::string path = JoinPathForLog(names_.dir, names_.name);
+  auto st = dir_->Stat(names_.name);
+  if (!st.ok() && st.status().code() == Code::kNotFound) {
+    if (!create) return Status::NotFound(path + ": no such file (-o create makes an empty table)");
+    (void)dir_->Remove(names_.tmp);
+    auto f = dir_->CreateExclusive(names_.tmp);
+    if (!f.ok()) return f.status();
+    CSVFS_RETURN_IF_ERROR(f.value()->SetModeOwner(0644, kKeepId, kKeepId));
+    CSVFS_RETURN_IF_ERROR(f.value()->Sync());
+    CSVFS_RETURN_IF_ERROR(f.value()->Close());
+    CSVFS_RETURN_IF_ERROR(dir_->Rename(names_.tmp, names_.name));
+    CSVFS_RETURN_IF_ERROR(dir_->Sync());
+  } else if (!st.ok()) {
+    return st.status();
+  }
+  auto file = dir_->OpenReadOnly(names_.name);
+  if (!file.ok()) return file.status();
+  std::shared_ptr<const ReadOnlyFile> data(std::move(file.value()));
+  const uint64_t size = data->data().size();
+  const uint32_t crc = Crc32c(data->data());
+  (void)dir_->Remove(names_.tmp);
+
+  auto j = ReadJournal(dir_.get(), names_.journal);
+  if (!j.ok()) return j.status();
+  auto jn = ReadJournal(dir_.get(), names_.journal_new);
+  if (!jn.ok()) return jn.status();
+  auto matches = [&](const std::optional<JournalImage>& x) {
+    return x && x->has_base && x->base.backing_size == size && x->base.backing_crc == crc;
+  };
+  JournalBase base;
+  std::vector<Op> ops;
+  bool fresh_journal = false;
+  if (matches(jn.value())) {  // crashed after installing a checkpoint
+    base = jn.value()->base;
+    ops = std::move(jn.value()->ops);
+    uint64_t last = ops.empty() ? base.lsn : ops.back().lsn;
+    if (j.value()) {
+      for (auto& op : j.value()->ops) {
+        if (op.lsn > last) ops.push_back(std::move(op));
+      }
+    }
+    out->needs_checkpoint = true;
+    out->note = "finished an interrupted checkpoint";
+  } else if (matches(j.value())) {
+    base = j.value()->base;
+    for (auto& op : j.value()->ops) {
+      if (op.lsn > base.lsn) ops.push_back(std::move(op));
+    }
+    out->needs_checkpoint = !ops.empty() || j.value()->torn || jn.value().has_value();
+    if (j.value()->torn) out->note = "discarded a torn journal tail";
+  } else if (!j.value() && !jn.value()) {
+    fresh_journal = true;  // first mount
+  } else {
+    const JournalImage& old = j.value() ? *j.value() : *jn.value();
+    base = old.base;
+    base.id_runs.clear();
+    fresh_journal = true;
+    out->note = path + " was modified while unmounted; taking it as the truth";
+    if (size >= old.base.backing_size && old.base.backing_size > 0 &&
+        Crc32c(data->data().substr(0, old.base.backing_size)) == old.base.backing_crc) {
+      base.id_runs = old.base.id_runs;  // only appended to: old rows keep their ids
+      out->note += " (rows were appended; existing row ids kept)";
+    } else {
+      out->note += " (rows renumbered from " + std::to_string(base.next_id) + ")";
+    }
+    if (!old.ops.empty()) {
+      std::string orphan = names_.journal + ".orphan-" + std::to_string(env_->NowNanos());
+      (void)dir_->Rename(j.value() ? names_.journal : names_.journal_new, orphan);
+      out->note += "; " + std::to_string(old.ops.size()) +
+                   " journaled changes not in the file were set aside in " + orphan;
+    }
+  }
+
+  auto table = std::make_unique<Table>(cfg);
+  // Edited while unmounted: old ids for the rows that were there (only when it was merely
+  // appended to), fresh ids after them. Otherwise the base's ids must cover every row.
+  std::vector<uint64_t> ids = ExpandRuns(base);
+  uint64_t first_fresh = fresh_journal && base.next_id > 1 ? base.next_id : 1;
+  CSVFS_RETURN_IF_ERROR(table->Load(data, ids, first_fresh, path, /*strict_ids=*/!fresh_journal));
+  table->SetCounters(base.number, base.lineage, base.mtime_ns);
+  out->last_lsn = base.lsn;
+  for (const Op& op : ops) {
+    Status s = table->Apply(op);
+    if (!s.ok()) {
+      return Status::Corruption(JoinPathForLog(names_.dir, names_.journal) +
+                                ": cannot replay change " + std::to_string(op.lsn) + ": " +
+                                s.message());
+    }
+    out->last_lsn = op.lsn;
+  }
+  out->replayed = ops.size();
+  if (fresh_journal) {
+    JournalBase b;
+    b.backing_size = size;
+    b.backing_crc = crc;
+    b.lsn = out->last_lsn;
+    b.next_id = table->next_id();
+    b.number = table->current()->number();
+    b.lineage = table->current()->lineage();
+    b.mtime_ns = table->current()->mtime_ns();
+    std::vector<uint64_t> cur_ids;
+    table->current()->ForEachRow([&](std::string_view id, std::string_view, RowRef) {
+      uint64_t v = 0;
+      std::from_chars(id.data(), id.data() + id.size(), v);
+      cur_ids.push_back(v);
+      return true;
+    });
+    if (cfg.key_name.empty()) b.id_runs = ToIdRuns(cur_ids);
+    CSVFS_RETURN_IF_ERROR(WriteFreshJournal(b));
+  } else {
+    auto jf = dir_->OpenAppend(names_.journal);
+    if (!jf.ok()) return jf.status();
+    journal_ = std::move(jf.value());
+  }
+  out->journal_bytes = journal_->Size();
+  out->table = std::move(table);
+  return Status::Ok();
+}
+
+Status Store::WriteFreshJournal(const JournalBase& base) {
+  (void)dir_->Remove(names_.journal_new);
+  auto f = dir_->CreateExclusive(names_.journal_new);
+  if (!f.ok()) return f.status();
+  std::shared_ptr<WritableFile> jf(std::move(f.value()));
+  CSVFS_RETURN_IF_ERROR(jf->Append(Frame(base.Encode())));
+  CSVFS_RETURN_IF_ERROR(jf->Sync());
+  CSVFS_RETURN_IF_ERROR(dir_->Rename(names_.journal_new, names_.journal));
+  CSVFS_RETURN_IF_ERROR(dir_->Sync());
+  journal_ = std::move(jf);
+  return Status::Ok();
+}
+
+Status Store::AppendFrame(std::string_view frame) {
+  uint64_t before = journal_->Size();
+  Status s = journal_->Append(frame);
+  if (!s.ok() && journal_->Size() != before) {
+    Status t = journal_->Truncate(before);
+    if (!t.ok()) {
+      return Status::IoError("journal append failed and could not be undone: " + t.message(),
+                             s.os_error());
+    }
+  }
+  return s;
+}
+
+Result<PreparedCheckpoint> Store::WriteCheckpointFile(const Version& v, uint64_t lsn,
+                                                      uint64_t next_id) {
+  (void)dir_->Remove(names_.tmp);
+  auto created = dir_->CreateExclusive(names_.tmp);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<WritableFile> f = std::move(created.value());
+  PreparedCheckpoint ck;
+  std::string buf;
+  uint32_t crc = 0;
+  uint64_t offset = 0;
+  Status err;
+  auto flush = [&] {
+    if (!err.ok() || buf.empty()) return;
+    crc = Crc32c(crc, buf.data(), buf.size());
+    err = f->Append(buf);
+    buf.clear();
+  };
+  buf.append(v.header());
+  offset = buf.size();
+  ck.layout.header_end = offset;
+  ck.layout.row_ends.reserve(v.row_count());
+  v.ForEachRow([&](std::string_view id, std::string_view bytes, RowRef) {
+    buf.append(bytes);
+    offset += bytes.size();
+    ck.layout.row_ends.push_back(offset);
+    uint64_t n = 0;
+    std::from_chars(id.data(), id.data() + id.size(), n);
+    ck.layout.ids.push_back(n);
+    if (buf.size() >= (1u << 20)) flush();
+    return err.ok();
+  });
+  flush();
+  auto fail = [&](Status s) {
+    (void)f->Close();
+    (void)dir_->Remove(names_.tmp);
+    return s;
+  };
+  if (!err.ok()) return fail(err);
+  if (Status s = f->Sync(); !s.ok()) return fail(s);
+  if (auto st = dir_->Stat(names_.name); st.ok()) {
+    (void)f->SetModeOwner(st->mode, st->uid, st->gid);
+  }
+  if (Status s = f->Close(); !s.ok()) return fail(s);
+  auto mapped = dir_->OpenReadOnly(names_.tmp);
+  if (!mapped.ok()) return fail(mapped.status());
+  ck.file = std::move(mapped.value());
+  ck.base.backing_size = offset;
+  ck.base.backing_crc = crc;
+  ck.base.lsn = lsn;
+  ck.base.next_id = next_id;
+  ck.base.number = v.number();
+  ck.base.lineage = v.lineage();
+  ck.base.mtime_ns = v.mtime_ns();
+  ck.base.id_runs = ToIdRuns(ck.layout.ids);
+  return ck;
+}
+
+Status Store::StartNextJournal(const PreparedCheckpoint& ckpt, std::string_view frames) {
+  (void)dir_->Remove(names_.journal_new);
+  auto f = dir_->CreateExclusive(names_.journal_new);
+  if (!f.ok()) return f.status();
+  next_journal_ = std::move(f.value());
+  std::string data = Frame(ckpt.base.Encode());
+  data.append(frames);
+  Status s = next_journal_->Append(data);
+  if (s.ok()) s = next_journal_->Sync();
+  return s;
+}
+
+Status Store::InstallCheckpointFile() {
+  CSVFS_RETURN_IF_ERROR(dir_->Rename(names_.tmp, names_.name));
+  return dir_->Sync();
+}
+
+Status Store::FinishNextJournal(std::string_view frames) {
+  if (!frames.empty()) CSVFS_RETURN_IF_ERROR(next_journal_->Append(frames));
+  CSVFS_RETURN_IF_ERROR(next_journal_->Sync());
+  CSVFS_RETURN_IF_ERROR(dir_->Rename(names_.journal_new, names_.journal));
+  CSVFS_RETURN_IF_ERROR(dir_->Sync());
+  journal_ = std::move(next_journal_);
+  return Status::Ok();
+}
+
+void Store::AbandonCheckpoint() {
+  next_journal_.reset();
+  (void)dir_->Remove(names_.tmp);
+  (void)dir_->Remove(names_.journal_new);
+}
+
+}  // namespace csvfs::core

@@ -1,0 +1,536 @@
+#include "core/table.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "core/csv.h"
+
+namespace csvfs::core {
+
+struct Table::Draft {
+  std::shared_ptr<Version> v;
+  bool changed_middle = false;  // anything but an append at the end
+};
+
+namespace {
+
+std::string_view StripEol(std::string_view r) {
+  if (!r.empty() && r.back() == '\n') r.remove_suffix(1);
+  if (!r.empty() && r.back() == '\r') r.remove_suffix(1);
+  return r;
+}
+
+uint32_t CountFields(std::string_view record) {
+  std::vector<RecordSpan> spans;
+  if (!ScanRecords(record, &spans).ok() || spans.empty()) return 0;
+  return spans[0].fields;
+}
+
+uint64_t LineOf(std::string_view data, uint64_t offset) {
+  return 1 + uint64_t(std::count(data.begin(), data.begin() + offset, '\n'));
+}
+
+}  // namespace
+
+Table::Table(TableConfig cfg) : cfg_(std::move(cfg)) {
+  auto v = std::make_shared<Version>();
+  v->lineage_ = 1;
+  current_ = v;
+}
+
+void Table::SetCounters(uint64_t number, uint64_t lineage, int64_t mtime_ns) {
+  auto v = std::make_shared<Version>(*current_);
+  v->number_ = number;
+  v->lineage_ = lineage;
+  v->mtime_ns_ = mtime_ns;
+  current_ = v;
+}
+
+uint32_t Table::ExpectedFields() const { return current_->field_count_; }
+
+Result<int> Table::ResolveKeyColumn(std::string_view header) const {
+  if (!key_mode()) return -1;
+  std::vector<std::string> fields;
+  CSVFS_RETURN_IF_ERROR(SplitFields(StripEol(header), &fields));
+  if (!cfg_.header) {
+    int col = 0;
+    auto [p, ec] = std::from_chars(cfg_.key_name.data(),
+                                   cfg_.key_name.data() + cfg_.key_name.size(), col);
+    if (ec != std::errc() || p != cfg_.key_name.data() + cfg_.key_name.size() || col < 1 ||
+        size_t(col) > fields.size()) {
+      return Status::Invalid("key=" + cfg_.key_name + ": with noheader, key must be a column number 1.." +
+                             std::to_string(fields.size()));
+    }
+    return col - 1;
+  }
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i] == cfg_.key_name) return int(i);
+  }
+  return Status::Invalid("key column '" + cfg_.key_name + "' is not in the header");
+}
+
+Result<std::string> Table::KeyAt(std::string_view record, int column) {
+  if (column < 0) return Status::Invalid("the table has no key column yet");
+  auto v = FieldValue(StripEol(record), size_t(column));
+  if (!v.ok()) return Status::Invalid("record has no key field");
+  const std::string& k = v.value();
+  if (k.empty() || k == "." || k == ".." || k.find('/') != std::string::npos ||
+      k.find('\0') != std::string::npos || k.size() > 255) {
+    return Status::Invalid("key '" + k.substr(0, 64) + "' cannot be a file name");
+  }
+  return v;
+}
+
+std::string Table::Normalize(std::string_view record) const {
+  std::string s(StripEol(record));
+  s += EolBytes(current_->eol_ == LineEnding::kNone ? LineEnding::kLF : current_->eol_);
+  return s;
+}
+
+Status Table::CheckRecord(std::string_view record, uint32_t fields, uint32_t want) const {
+  if (record.size() > cfg_.max_record_bytes) {
+    return Status::TooBig("record of " + std::to_string(record.size()) + " bytes is over the limit of " +
+                          std::to_string(cfg_.max_record_bytes));
+  }
+  if (!cfg_.ragged && want != 0 && fields != want) {
+    return Status::Invalid("record has " + std::to_string(fields) + " fields, the table has " +
+                           std::to_string(want));
+  }
+  return Status::Ok();
+}
+
+Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<uint64_t>& ids,
+                   uint64_t next_id, const std::string& label, bool strict_ids) {
+  uint64_t fresh_id = next_id;
+  std::string_view data = file->data();
+  auto v = std::make_shared<Version>(*current_);
+  v->key_column_ = -1;
+  std::shared_ptr<RowBlock> block;
+  uint64_t offset = 0, row = 0;
+  Status err;
+  CsvScanner scanner;
+  auto on_record = [&](std::string_view rec, const RecordSpan& sp) {
+    uint64_t start = offset;
+    offset += rec.size();
+    if (!err.ok()) return;
+    auto fail = [&](const Status& s) {
+      err = Status(s.code(), label + ": line " + std::to_string(LineOf(data, start)) + ": " +
+                                 s.message());
+    };
+    if (!block) {
+      if (cfg_.header) {
+        v->header_ = std::make_shared<const std::string>(rec);
+        v->field_count_ = sp.fields;
+        v->eol_ = sp.eol();
+        unterminated_header_ = sp.eol() == LineEnding::kNone;
+        current_ = v;
+        if (key_mode()) {
+          auto col = ResolveKeyColumn(rec);
+          if (!col.ok()) return fail(col.status());
+          key_column_ = v->key_column_ = col.value();
+        }
+      }
+      block = RowBlock::NewMapped(next_seq_++, file, offset - (cfg_.header ? 0 : rec.size()));
+      if (cfg_.header) return;
+    }
+    if (v->field_count_ == 0) {
+      v->field_count_ = sp.fields;
+      v->eol_ = sp.eol();
+      current_ = v;
+      if (key_mode()) {
+        auto col = ResolveKeyColumn(rec);
+        if (!col.ok()) return fail(col.status());
+        key_column_ = v->key_column_ = col.value();
+      }
+    }
+    Status s = CheckRecord(rec, sp.fields, v->field_count_);
+    if (!s.ok()) return fail(s);
+    uint64_t id = key_mode() ? 0 : (row < ids.size() ? ids[row] : fresh_id++);
+    if (key_mode()) {
+      auto key = KeyOf(rec);
+      if (!key.ok()) return fail(Status::Invalid("row " + std::to_string(row + 1) + ": " +
+                                                 key.status().message()));
+      if (!key_index_.emplace(key.value(), RowRef{block->seq(), uint32_t(row)}).second) {
+        return fail(Status::Invalid("duplicate key '" + key.value() + "'"));
+      }
+    }
+    block->AddMappedRow(offset, id);
+    unterminated_row_.reset();
+    if (sp.eol() == LineEnding::kNone) unterminated_row_ = RowRef{block->seq(), uint32_t(row)};
+    ++row;
+  };
+  constexpr size_t kChunk = 4 << 20;
+  for (size_t p = 0; p < data.size() && err.ok(); p += kChunk) {
+    Status s = scanner.Feed(data.substr(p, kChunk), on_record);
+    if (!s.ok() && err.ok()) err = Status(s.code(), label + ": " + s.message());
+  }
+  if (err.ok()) {
+    Status s = scanner.Finish(on_record);
+    if (!s.ok() && err.ok()) err = Status(s.code(), label + ": " + s.message());
+  }
+  if (!err.ok()) {
+    key_index_.clear();
+    return err;
+  }
+  if (!key_mode() && (ids.size() > row || (strict_ids && ids.size() != row))) {
+    return Status::Corruption(label + ": the journal lists " + std::to_string(ids.size()) +
+                              " row ids but the file has " + std::to_string(row) + " rows");
+  }
+  if (block) v->blocks_.push_back(BlockRange{block, uint32_t(row), 0});
+  v->rows_ = row;
+  v->size_ = data.size();
+  v->key_column_ = key_column_;
+  next_id_ = std::max(next_id, fresh_id);
+  for (uint64_t id : ids) next_id_ = std::max(next_id_, id + 1);
+  current_ = v;
+  return Status::Ok();
+}
+
+Status Table::LoadLayout(std::shared_ptr<const ReadOnlyFile> file, const CheckpointLayout& layout,
+                         uint64_t next_id) {
+  std::string_view data = file->data();
+  auto v = std::make_shared<Version>(*current_);
+  v->blocks_.clear();
+  v->overrides_ = OverrideTree();
+  v->header_.reset();
+  if (layout.header_end > 0) {
+    v->header_ = std::make_shared<const std::string>(data.substr(0, layout.header_end));
+  }
+  std::string_view first = v->header_ ? std::string_view(*v->header_) : std::string_view();
+  if (first.empty() && !layout.row_ends.empty()) first = data.substr(0, layout.row_ends[0]);
+  unterminated_header_ = v->header_ && v->header_->back() != '\n';
+  if (!first.empty()) {
+    v->field_count_ = CountFields(first);
+    v->eol_ = first.ends_with("\r\n") ? LineEnding::kCRLF : LineEnding::kLF;
+  }
+  auto block = RowBlock::NewMapped(next_seq_++, file, layout.header_end);
+  for (size_t i = 0; i < layout.row_ends.size(); ++i) {
+    block->AddMappedRow(layout.row_ends[i], key_mode() ? 0 : layout.ids[i]);
+  }
+  size_t n = layout.row_ends.size();
+  unterminated_row_.reset();
+  if (n > 0 && data[layout.row_ends[n - 1] - 1] != '\n') {
+    unterminated_row_ = RowRef{block->seq(), uint32_t(n - 1)};
+  }
+  v->blocks_.push_back(BlockRange{block, uint32_t(n), 0});
+  v->rows_ = n;
+  v->size_ = data.size();
+  current_ = v;
+  append_block_.reset();
+  next_id_ = next_id;
+  if (key_mode() && !first.empty()) {
+    auto col = ResolveKeyColumn(first);
+    if (!col.ok()) return col.status();
+    key_column_ = col.value();
+    v->key_column_ = key_column_;
+  }
+  RebuildKeyIndex();
+  return Status::Ok();
+}
+
+void Table::RebuildKeyIndex() {
+  key_index_.clear();
+  if (!key_mode()) return;
+  key_index_.reserve(current_->rows_);
+  current_->ForEachRow([&](std::string_view id, std::string_view, RowRef ref) {
+    key_index_.emplace(std::string(id), ref);
+    return true;
+  });
+}
+
+uint64_t Table::NumericId(std::string_view id) const {
+  uint64_t v = 0;
+  auto [p, ec] = std::from_chars(id.data(), id.data() + id.size(), v);
+  if (ec != std::errc() || p != id.data() + id.size() || id.empty() || id[0] == '0') return 0;
+  return v;
+}
+
+std::optional<RowRef> Table::Find(std::string_view id) const {
+  if (key_mode()) {
+    auto it = key_index_.find(std::string(id));
+    if (it == key_index_.end()) return std::nullopt;
+    return it->second;
+  }
+  uint64_t n = NumericId(id);
+  if (n == 0) return std::nullopt;
+  for (const auto& b : current_->blocks_) {
+    auto idx = b.block->FindId(n);
+    if (!idx || *idx >= b.count) continue;
+    RowRef ref{b.block->seq(), *idx};
+    const auto* o = current_->overrides_.Find(ref.key());
+    if (o != nullptr && !o->content) continue;
+    return ref;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Table::RowBytes(std::string_view id) const {
+  auto ref = Find(id);
+  if (!ref) return std::nullopt;
+  return current_->RowBytes(*ref);
+}
+
+Result<Op> Table::PrepareAppend(std::string_view records) {
+  std::vector<RecordSpan> spans;
+  CSVFS_RETURN_IF_ERROR(ScanRecords(records, &spans));
+  Op op;
+  uint32_t want = ExpectedFields();
+  bool need_header = cfg_.header && !current_->header_;
+  int key_col = key_column_;
+  std::unordered_map<std::string, int> batch_keys;
+  uint64_t id = next_id_;
+  for (const RecordSpan& sp : spans) {
+    std::string_view rec = records.substr(sp.begin, sp.next - sp.begin);
+    CSVFS_RETURN_IF_ERROR(CheckRecord(rec, sp.fields, want));
+    std::string bytes = sp.eol() == LineEnding::kNone ? Normalize(rec) : std::string(rec);
+    if (want == 0) want = sp.fields;
+    if (need_header) {
+      op.set_header = true;
+      op.header = std::move(bytes);
+      need_header = false;
+      if (key_mode()) {
+        auto col = ResolveKeyColumn(op.header);
+        if (!col.ok()) return col.status();
+        key_col = col.value();
+      }
+      continue;
+    }
+    RowData row;
+    if (key_mode()) {
+      if (key_col < 0) {
+        auto col = ResolveKeyColumn(rec);
+        if (!col.ok()) return col.status();
+        key_col = col.value();
+      }
+      auto key = KeyAt(rec, key_col);
+      if (!key.ok()) return key.status();
+      if (Find(key.value()) || !batch_keys.emplace(key.value(), 0).second) {
+        return Status::Exists("duplicate key '" + key.value() + "'");
+      }
+      row.id = key.value();
+    } else {
+      row.id = std::to_string(id++);
+    }
+    row.bytes = std::move(bytes);
+    op.appends.push_back(std::move(row));
+  }
+  return op;
+}
+
+Result<Op> Table::PrepareDelete(std::string_view id) const {
+  if (!Find(id)) return Status::NotFound("no row '" + std::string(id) + "'");
+  Op op;
+  op.deletes.emplace_back(id);
+  return op;
+}
+
+Result<Op> Table::PreparePut(std::string_view id, std::string_view record, bool create,
+                             bool exclusive) {
+  std::vector<RecordSpan> spans;
+  CSVFS_RETURN_IF_ERROR(ScanRecords(record, &spans));
+  if (spans.size() != 1) {
+    return Status::Invalid("a row file must hold exactly one record, not " +
+                           std::to_string(spans.size()));
+  }
+  CSVFS_RETURN_IF_ERROR(CheckRecord(record, spans[0].fields, ExpectedFields()));
+  if (key_mode()) {
+    if (key_column_ < 0) return Status::Invalid("the table has no header yet");
+    auto key = KeyOf(record);
+    if (!key.ok()) return key.status();
+    if (key.value() != id) {
+      return Status::Invalid("key field '" + key.value() + "' does not match the file name '" +
+                             std::string(id) + "'");
+    }
+  }
+  Op op;
+  bool exists = Find(id).has_value();
+  if (exists && exclusive) return Status::Exists("row '" + std::string(id) + "' exists");
+  if (exists) {
+    op.updates.push_back(RowData{std::string(id), Normalize(record)});
+  } else if (!create) {
+    return Status::NotFound("no row '" + std::string(id) + "'");
+  } else if (!key_mode()) {
+    return Status::NotPermitted("row files can be created only with key=; append instead");
+  } else {
+    op.appends.push_back(RowData{std::string(id), Normalize(record)});
+  }
+  return op;
+}
+
+Result<Op> Table::PrepareRename(std::string_view from, std::string_view to, bool noreplace) {
+  if (!key_mode()) return Status::NotPermitted("rows can be renamed only with key=");
+  auto bytes = RowBytes(from);
+  if (!bytes) return Status::NotFound("no row '" + std::string(from) + "'");
+  Op op;
+  if (from == to) return op;
+  std::vector<std::string> fields;
+  CSVFS_RETURN_IF_ERROR(SplitFields(StripEol(*bytes), &fields));
+  fields[size_t(key_column_)] = std::string(to);
+  std::string rec = EncodeRecord(fields, current_->eol_ == LineEnding::kNone ? LineEnding::kLF
+                                                                              : current_->eol_);
+  auto key = KeyOf(rec);
+  if (!key.ok()) return key.status();
+  if (Find(to)) {
+    if (noreplace) return Status::Exists("row '" + std::string(to) + "' exists");
+    op.deletes.emplace_back(to);
+  }
+  op.updates.push_back(RowData{std::string(from), std::move(rec)});
+  return op;
+}
+
+Status Table::SetRow(Draft* d, RowRef ref, std::shared_ptr<const std::string> content) {
+  Version& v = *d->v;
+  for (const auto& b : v.blocks_) {
+    if (b.block->seq() != ref.block || ref.index >= b.count) continue;
+    auto cur = v.RowBytes(ref);
+    if (!cur) return Status::Corruption("row is already deleted");
+    uint64_t orig = b.block->Row(ref.index).size();
+    v.size_ = v.size_ - cur->size() + (content ? content->size() : 0);
+    if (!content) --v.rows_;
+    v.overrides_ = v.overrides_.Set(ref.key(), std::move(content), orig);
+    if (unterminated_row_ == ref) unterminated_row_.reset();
+    return Status::Ok();
+  }
+  return Status::Corruption("row reference outside the table");
+}
+
+void Table::FixMissingEol(Draft* d) {
+  Version& v = *d->v;
+  std::string_view eol = EolBytes(v.eol_ == LineEnding::kNone ? LineEnding::kLF : v.eol_);
+  if (unterminated_row_) {
+    auto bytes = v.RowBytes(*unterminated_row_);
+    RowRef ref = *unterminated_row_;
+    if (bytes) (void)SetRow(d, ref, std::make_shared<const std::string>(std::string(*bytes) += eol));
+    unterminated_row_.reset();
+  } else if (unterminated_header_ && v.header_) {
+    v.header_ = std::make_shared<const std::string>(*v.header_ + std::string(eol));
+    v.size_ += eol.size();
+  }
+  unterminated_header_ = false;
+}
+
+void Table::AppendRow(Draft* d, const RowData& row) {
+  Version& v = *d->v;
+  if (!append_block_ || v.blocks_.empty() || v.blocks_.back().block != append_block_) {
+    uint64_t raw = 0;
+    if (!v.blocks_.empty()) {
+      const BlockRange& last = v.blocks_.back();
+      raw = last.raw_start + last.block->Start(last.count);
+    }
+    append_block_ = RowBlock::NewHeap(next_seq_++);
+    v.blocks_.push_back(BlockRange{append_block_, 0, raw});
+  }
+  uint64_t id = key_mode() ? 0 : NumericId(row.id);
+  append_block_->AddHeapRow(row.bytes, id);
+  RowRef ref{append_block_->seq(), v.blocks_.back().count++};
+  if (key_mode()) key_index_[row.id] = ref;
+  if (id >= next_id_) next_id_ = id + 1;
+  v.size_ += row.bytes.size();
+  ++v.rows_;
+  if (!row.bytes.ends_with('\n')) unterminated_row_ = ref;
+}
+
+Status Table::ApplyChange(const Op& op, Draft* d) {
+  Version& v = *d->v;
+  if (op.set_header) {
+    if (v.header_) d->changed_middle = true;
+    v.size_ = v.size_ - v.header().size() + op.header.size();
+    v.header_ = std::make_shared<const std::string>(op.header);
+    v.field_count_ = CountFields(op.header);
+    v.eol_ = op.header.ends_with("\r\n") ? LineEnding::kCRLF : LineEnding::kLF;
+    unterminated_header_ = !op.header.ends_with('\n');
+    if (key_mode()) {
+      auto col = ResolveKeyColumn(op.header);
+      if (!col.ok()) return col.status();
+      key_column_ = v.key_column_ = col.value();
+    }
+  }
+  for (const auto& id : op.deletes) {
+    auto ref = Find(id);
+    if (!ref) return Status::Corruption("delete of missing row '" + id + "'");
+    CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, nullptr));
+    if (key_mode()) key_index_.erase(id);
+    d->changed_middle = true;
+  }
+  for (const auto& row : op.updates) {
+    auto ref = Find(row.id);
+    if (!ref) return Status::Corruption("update of missing row '" + row.id + "'");
+    CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, std::make_shared<const std::string>(row.bytes)));
+    if (key_mode()) {
+      auto key = KeyOf(row.bytes);
+      if (!key.ok()) return Status::Corruption("update without a valid key");
+      key_index_.erase(row.id);
+      key_index_[key.value()] = *ref;
+    }
+    d->changed_middle = true;
+  }
+  if (!op.appends.empty()) {
+    if (v.field_count_ == 0 && !cfg_.header) {
+      v.field_count_ = CountFields(op.appends[0].bytes);
+      v.eol_ = op.appends[0].bytes.ends_with("\r\n") ? LineEnding::kCRLF : LineEnding::kLF;
+      if (key_mode()) {
+        auto col = ResolveKeyColumn(op.appends[0].bytes);
+        if (!col.ok()) return col.status();
+        key_column_ = v.key_column_ = col.value();
+      }
+    }
+    FixMissingEol(d);
+    for (const auto& row : op.appends) AppendRow(d, row);
+  }
+  return Status::Ok();
+}
+
+Status Table::ApplyRewrite(const Op& op, Draft* d) {
+  Version& v = *d->v;
+  auto block = RowBlock::NewHeap(next_seq_++);
+  block->KeepAlive(current_);
+  if (op.set_header) {
+    v.header_ = op.header.empty() ? nullptr : std::make_shared<const std::string>(op.header);
+    v.field_count_ = op.header.empty() ? 0 : CountFields(op.header);
+    if (!op.header.empty()) v.eol_ = op.header.ends_with("\r\n") ? LineEnding::kCRLF : LineEnding::kLF;
+  }
+  unterminated_header_ = v.header_ && !v.header_->ends_with('\n');
+  for (const auto& e : op.entries) {
+    uint64_t id = key_mode() ? 0 : NumericId(e.id);
+    if (id >= next_id_) next_id_ = id + 1;
+    if (e.keep) {
+      auto bytes = RowBytes(e.id);
+      if (!bytes) return Status::Corruption("rewrite keeps missing row '" + e.id + "'");
+      block->AddRefRow(*bytes, id);
+    } else {
+      block->AddHeapRow(e.bytes, id);
+    }
+  }
+  size_t n = block->size();
+  v.blocks_.assign(1, BlockRange{block, uint32_t(n), 0});
+  v.overrides_ = OverrideTree();
+  v.rows_ = n;
+  v.size_ = v.header().size() + block->Start(n);
+  if (!cfg_.header && n > 0) {
+    v.field_count_ = CountFields(block->Row(0));
+    v.eol_ = block->Row(0).ends_with("\r\n") ? LineEnding::kCRLF : LineEnding::kLF;
+  }
+  unterminated_row_.reset();
+  if (n > 0 && !block->Row(n - 1).ends_with('\n')) unterminated_row_ = RowRef{block->seq(), uint32_t(n - 1)};
+  append_block_ = block;
+  d->changed_middle = true;
+  return Status::Ok();
+}
+
+Status Table::Apply(const Op& op) {
+  Draft d{std::make_shared<Version>(*current_)};
+  Snapshot before = current_;
+  Status s = op.type == Op::Type::kRewrite ? ApplyRewrite(op, &d) : ApplyChange(op, &d);
+  if (!s.ok()) return s;
+  Version& v = *d.v;
+  v.number_ = before->number_ + 1;
+  v.mtime_ns_ = op.time_ns;
+  if (d.changed_middle) v.lineage_ = before->lineage_ + 1;
+  v.key_column_ = key_column_;
+  // Make Find() and friends (which read current_) see the new state.
+  current_ = d.v;
+  if (op.type == Op::Type::kRewrite) RebuildKeyIndex();
+  return Status::Ok();
+}
+
+}  // namespace csvfs::core

@@ -1,0 +1,103 @@
+// Table: the writer's side of the table. Owns the current Version and the indexes needed to
+// change it (row id -> RowRef), validates changes into Ops and applies Ops to produce new
+// Versions. Used live by the Engine (under its writer mutex) and by recovery (replay).
+//
+// Thread-safety: not thread-safe; the caller serializes. Versions it publishes are immutable
+// and may be read from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/env.h"
+#include "core/op.h"
+#include "core/status.h"
+#include "core/version.h"
+
+namespace csvfs::core {
+
+struct TableConfig {
+  std::string key_name;  // empty: numeric ids
+  bool header = true;
+  bool ragged = false;
+  uint64_t max_record_bytes = 16ull << 20;
+};
+
+// Where the rows of a checkpoint file are (so a checkpoint need not be rescanned).
+struct CheckpointLayout {
+  uint64_t header_end = 0;
+  std::vector<uint64_t> row_ends;  // end offset of each row
+  std::vector<uint64_t> ids;       // numeric ids (empty in key mode)
+};
+
+class Table {
+ public:
+  explicit Table(TableConfig cfg);
+
+  // Builds the first Version from a checkpoint file: scans and validates it. `ids` are the
+  // numeric ids of its first rows in order; rows beyond get next_id, next_id+1, ... (only
+  // allowed if !strict_ids). Errors name the file and line.
+  Status Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<uint64_t>& ids,
+              uint64_t next_id, const std::string& file_label, bool strict_ids);
+  // Builds the first Version from a checkpoint whose layout is already known.
+  Status LoadLayout(std::shared_ptr<const ReadOnlyFile> file, const CheckpointLayout& layout,
+                    uint64_t next_id);
+  // Version number, lineage and mtime the next published Version continues from.
+  void SetCounters(uint64_t number, uint64_t lineage, int64_t mtime_ns);
+
+  const Snapshot& current() const { return current_; }
+  uint64_t next_id() const { return next_id_; }
+  bool key_mode() const { return !cfg_.key_name.empty(); }
+  const TableConfig& config() const { return cfg_; }
+  std::optional<RowRef> Find(std::string_view id) const;
+  std::optional<std::string_view> RowBytes(std::string_view id) const;
+
+  // Validation: turn a request into an Op (not yet applied). Ops get their ids here.
+  Result<Op> PrepareAppend(std::string_view records);
+  Result<Op> PrepareDelete(std::string_view id) const;
+  Result<Op> PreparePut(std::string_view id, std::string_view record, bool create,
+                        bool exclusive);
+  Result<Op> PrepareRename(std::string_view from, std::string_view to, bool noreplace);
+
+  // Applies a prepared or replayed Op and publishes the resulting Version.
+  Status Apply(const Op& op);
+
+  // Checks one record (bytes with or without terminator) against the table's rules.
+  Status CheckRecord(std::string_view record, uint32_t fields, uint32_t want_fields) const;
+  // Key of a record (key mode), validated as a file name.
+  Result<std::string> KeyOf(std::string_view record) const { return KeyAt(record, key_column_); }
+  static Result<std::string> KeyAt(std::string_view record, int column);
+  // Column index of key_name in a header record; kInvalid if absent.
+  Result<int> ResolveKeyColumn(std::string_view header) const;
+  // `record` without its terminator, followed by the table's line ending.
+  std::string Normalize(std::string_view record) const;
+  uint32_t ExpectedFields() const;
+  int key_column() const { return key_column_; }
+
+ private:
+  struct Draft;  // a Version under construction
+  Status ApplyChange(const Op& op, Draft* d);
+  Status ApplyRewrite(const Op& op, Draft* d);
+  void AppendRow(Draft* d, const RowData& row);
+  Status SetRow(Draft* d, RowRef ref, std::shared_ptr<const std::string> content);
+  void FixMissingEol(Draft* d);
+  void RebuildKeyIndex();
+  uint64_t NumericId(std::string_view id) const;
+
+  TableConfig cfg_;
+  int key_column_ = -1;
+  uint32_t next_seq_ = 1;
+  uint64_t next_id_ = 1;
+  Snapshot current_;
+  std::shared_ptr<RowBlock> append_block_;  // last block, if rows can be appended to it
+  std::unordered_map<std::string, RowRef> key_index_;  // key mode only
+  std::optional<RowRef> unterminated_row_;  // the last row, if it has no line ending
+  bool unterminated_header_ = false;
+};
+
+}  // namespace csvfs::core

@@ -1,0 +1,212 @@
+#include "core/version.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace csvfs::core {
+
+namespace {
+
+using Node = OverrideTree::Node;
+
+// The first override with key >= from, or nullptr.
+const Node* LowerBound(const OverrideTree& t, uint64_t from) {
+  const Node* best = nullptr;
+  for (const Node* n = t.root(); n != nullptr;) {
+    if (n->key >= from) {
+      best = n;
+      n = n->left.get();
+    } else {
+      n = n->right.get();
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+size_t Version::RawRowCount() const {
+  size_t n = 0;
+  for (const auto& b : blocks_) n += b.count;
+  return n;
+}
+
+void Version::IdOf(RowRef ref, std::string_view bytes, std::string* out) const {
+  out->clear();
+  if (key_column_ < 0) {
+    for (const auto& b : blocks_) {
+      if (b.block->seq() == ref.block) {
+        *out = std::to_string(b.block->Id(ref.index));
+        return;
+      }
+    }
+    return;
+  }
+  size_t n = bytes.size();
+  if (n > 0 && bytes[n - 1] == '\n') --n;
+  if (n > 0 && bytes[n - 1] == '\r') --n;
+  auto v = FieldValue(bytes.substr(0, n), size_t(key_column_));
+  if (v.ok()) *out = std::move(v.value());
+}
+
+std::optional<std::string_view> Version::RowBytes(RowRef ref) const {
+  for (const auto& b : blocks_) {
+    if (b.block->seq() != ref.block) continue;
+    if (ref.index >= b.count) return std::nullopt;
+    if (const Node* o = overrides_.Find(ref.key())) {
+      if (!o->content) return std::nullopt;
+      return std::string_view(*o->content);
+    }
+    return b.block->Row(ref.index);
+  }
+  return std::nullopt;
+}
+
+void Version::ForEachRow(const RowFn& fn) const {
+  const Node* ov = LowerBound(overrides_, 0);
+  std::string id;
+  for (const auto& b : blocks_) {
+    for (uint32_t i = 0; i < b.count; ++i) {
+      RowRef ref{b.block->seq(), i};
+      std::string_view bytes;
+      if (ov != nullptr && ov->key == ref.key()) {
+        const Node* cur = ov;
+        ov = LowerBound(overrides_, ref.key() + 1);
+        if (!cur->content) continue;
+        bytes = *cur->content;
+      } else {
+        bytes = b.block->Row(i);
+      }
+      IdOf(ref, bytes, &id);
+      if (!fn(id, bytes, ref)) return;
+    }
+  }
+}
+
+size_t Version::Read(uint64_t off, char* buf, size_t len) const {
+  size_t n = 0;
+  ReadPieces(off, len, [&](std::string_view piece) {
+    std::memcpy(buf + n, piece.data(), piece.size());
+    n += piece.size();
+  });
+  return n;
+}
+
+void Version::ReadPieces(uint64_t off, size_t len,
+                         const std::function<void(std::string_view)>& fn) const {
+  uint64_t end = std::min<uint64_t>(size_, off + len);
+  if (off >= end) return;
+  uint64_t pos = off;
+  std::string_view hdr = header();
+  if (pos < hdr.size()) {
+    uint64_t e = std::min<uint64_t>(hdr.size(), end);
+    fn(hdr.substr(pos, e - pos));
+    pos = e;
+  }
+  if (pos >= end) return;
+
+  // Raw (un-overridden) start of a row, relative to the end of the header.
+  auto block_pos = [&](uint32_t seq) -> size_t {
+    size_t lo = 0, hi = blocks_.size();
+    while (lo + 1 < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (blocks_[mid].block->seq() <= seq) lo = mid; else hi = mid;
+    }
+    return lo;
+  };
+  auto raw_start = [&](uint64_t key) -> int64_t {
+    RowRef r = RowRef::FromKey(key);
+    const BlockRange& b = blocks_[block_pos(r.block)];
+    return int64_t(b.raw_start + b.block->Start(r.index));
+  };
+
+  // Find the last override whose adjusted start is <= pos.
+  const int64_t target = int64_t(pos - hdr.size());
+  const Node* best = nullptr;
+  int64_t best_adj = 0, acc = 0, delta_after = 0;
+  for (const Node* n = overrides_.root(); n != nullptr;) {
+    int64_t left_sum = acc + (n->left ? n->left->sum_bytes : 0);
+    int64_t adj = raw_start(n->key) + left_sum;
+    if (adj <= target) {
+      best = n;
+      best_adj = adj;
+      acc = left_sum + n->delta_bytes;
+      delta_after = acc;
+      n = n->right.get();
+    } else {
+      n = n->left.get();
+    }
+  }
+
+  size_t bi = 0;
+  uint32_t idx = 0;
+  uint64_t in_row = 0;  // offset inside the first row
+  if (best != nullptr && best->content &&
+      target < best_adj + int64_t(best->content->size())) {
+    RowRef r = RowRef::FromKey(best->key);
+    bi = block_pos(r.block);
+    idx = r.index;
+    in_row = uint64_t(target - best_adj);
+  } else {
+    int64_t raw = target - delta_after;
+    bi = blocks_.size();
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+      const BlockRange& b = blocks_[i];
+      if (b.count == 0) continue;
+      if (int64_t(b.raw_start) <= raw && raw < int64_t(b.raw_start + b.block->Start(b.count))) {
+        bi = i;
+        break;
+      }
+    }
+    if (bi == blocks_.size()) return;  // inconsistent: nothing to serve
+    const BlockRange& b = blocks_[bi];
+    uint64_t rel = uint64_t(raw) - b.raw_start;
+    size_t lo = 0, hi = b.count;  // last row with Start <= rel
+    while (lo + 1 < hi) {
+      size_t mid = (lo + hi) / 2;
+      if (b.block->Start(mid) <= rel) lo = mid; else hi = mid;
+    }
+    idx = uint32_t(lo);
+    in_row = rel - b.block->Start(lo);
+  }
+
+  const Node* ov = LowerBound(overrides_, RowRef{blocks_[bi].block->seq(), idx}.key());
+  while (pos < end && bi < blocks_.size()) {
+    const BlockRange& b = blocks_[bi];
+    if (idx >= b.count) {
+      ++bi;
+      idx = 0;
+      continue;
+    }
+    uint64_t key = RowRef{b.block->seq(), idx}.key();
+    std::string_view piece;
+    if (ov != nullptr && ov->key == key) {
+      if (ov->content) piece = *ov->content;
+      ov = LowerBound(overrides_, key + 1);
+      ++idx;
+    } else {
+      uint32_t stop = b.count;
+      if (ov != nullptr && RowRef::FromKey(ov->key).block == b.block->seq()) {
+        stop = std::min(stop, RowRef::FromKey(ov->key).index);
+      }
+      if (b.block->mapped()) {
+        piece = b.block->Span(idx, stop);
+        idx = stop;
+      } else {
+        piece = b.block->Row(idx);
+        ++idx;
+      }
+    }
+    if (in_row >= piece.size()) {
+      in_row -= piece.size();
+      continue;
+    }
+    piece.remove_prefix(in_row);
+    in_row = 0;
+    if (piece.size() > end - pos) piece = piece.substr(0, end - pos);
+    if (!piece.empty()) fn(piece);
+    pos += piece.size();
+  }
+}
+
+}  // namespace csvfs::core

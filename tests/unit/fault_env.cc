@@ -1,0 +1,399 @@
+// FaultEnv implementation. One State, shared by the FaultEnv and every handle, holds all files
+// and directories behind one mutex. See fault_env.h for the durability model.
+#include "tests/unit/fault_env.h"
+
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "core/env_util.h"
+
+namespace csvfs::testing {
+
+using core::Code;
+using core::Result;
+using core::Status;
+
+namespace {
+
+struct Node {
+  std::string data;
+  uint64_t synced = 0;  // durable prefix of data
+  uint32_t mode = 0600;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int64_t mtime_ns = 0;
+  uint64_t inode = 0;
+};
+
+using Table = std::map<std::string, std::shared_ptr<Node>>;
+
+struct DirState {
+  Table live;     // what the running system sees
+  Table durable;  // as of the last Directory::Sync()
+  std::set<std::string> locked;
+};
+
+struct Fault {
+  OpKind kind;
+  int64_t at;  // the call number that fails
+  Code code;
+  size_t append_prefix;
+};
+
+// What BeginOp() decided for one call: ok, or the injected error.
+struct Injected {
+  Status status;
+  size_t append_prefix = 0;
+};
+
+int64_t WallClockNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status InjectedStatus(Code code, OpKind kind, int64_t n) {
+  const int err = code == Code::kNoSpace    ? ENOSPC
+                  : code == Code::kIoError  ? EIO
+                  : code == Code::kReadOnly ? EROFS
+                                            : 0;
+  return Status(code, std::string("injected fault at ") + OpKindName(kind) + " #" +
+                          std::to_string(n), err);
+}
+
+Status DeadHandle(const std::string& path) {
+  return Status::IoError(path + ": handle dead after simulated crash", EIO);
+}
+
+}  // namespace
+
+struct FaultEnv::State {
+  explicit State(uint64_t seed) : rng(seed) {}
+
+  // Counts the call, runs on_op (without mu), and returns the injected outcome.
+  Injected BeginOp(OpKind kind) {
+    int64_t n;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      n = ++counts[static_cast<int>(kind)];
+    }
+    if (on_op) on_op(kind, n);
+    std::lock_guard<std::mutex> lock(mu);
+    if (fail_all) return {InjectedStatus(*fail_all, kind, n)};
+    for (auto it = faults.begin(); it != faults.end(); ++it) {
+      if (it->kind != kind || it->at != n) continue;
+      Injected result{InjectedStatus(it->code, kind, n), it->append_prefix};
+      faults.erase(it);
+      return result;
+    }
+    return {};
+  }
+
+  // Requires mu.
+  std::shared_ptr<Node> NewNode() {
+    auto node = std::make_shared<Node>();
+    node->inode = next_inode++;
+    node->mtime_ns = WallClockNanos();
+    return node;
+  }
+
+  // Requires mu. Decides what survives of the bytes past node->synced.
+  void CrashFile(Node* node, CrashMode mode) {
+    const size_t unsynced = node->data.size() - node->synced;
+    if (mode == CrashMode::kDropUnsynced) {
+      node->data.resize(node->synced);
+    } else if (mode == CrashMode::kTornTail) {
+      node->data.resize(node->synced + std::uniform_int_distribution<size_t>(0, unsynced)(rng));
+    } else {
+      for (size_t i = node->synced; i < node->data.size(); ++i) {
+        node->data[i] = static_cast<char>(rng() & 0xFF);
+      }
+    }
+    node->synced = node->data.size();
+  }
+
+  void Crash(CrashMode mode, DirCrash dirs_mode) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++epoch;
+    std::set<Node*> done;
+    for (auto& [path, dir] : dirs) {
+      if (dirs_mode == DirCrash::kKeep) {
+        dir->durable = dir->live;
+      } else {
+        dir->live = dir->durable;
+      }
+      dir->locked.clear();
+      for (auto& [name, node] : dir->live) {
+        if (done.insert(node.get()).second) CrashFile(node.get(), mode);
+      }
+    }
+  }
+
+  mutable std::mutex mu;
+  std::map<std::string, std::shared_ptr<DirState>> dirs;
+  uint64_t epoch = 0;  // bumped by each crash; handles from older epochs are dead
+  uint64_t next_inode = 1;
+  int64_t counts[kNumOpKinds] = {};
+  std::vector<Fault> faults;
+  std::optional<Code> fail_all;
+  std::mt19937_64 rng;
+  std::function<void(OpKind, int64_t)> on_op;
+};
+
+namespace {
+
+using StatePtr = std::shared_ptr<FaultEnv::State>;
+
+// Constructed with st->mu held (it reads the epoch).
+class FaultWritableFile final : public core::WritableFile {
+ public:
+  FaultWritableFile(StatePtr st, std::shared_ptr<Node> node, std::string path)
+      : st_(std::move(st)), node_(std::move(node)), path_(std::move(path)),
+        epoch_(st_->epoch), size_(node_->data.size()) {}
+
+  Status Append(std::string_view data) override {
+    Injected inj = st_->BeginOp(OpKind::kAppend);
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Usable());
+    if (!inj.status.ok()) data = data.substr(0, std::min(inj.append_prefix, data.size()));
+    node_->data.append(data);
+    node_->mtime_ns = WallClockNanos();
+    size_ += data.size();
+    return inj.status;
+  }
+  Status Sync() override {
+    Injected inj = st_->BeginOp(OpKind::kSync);
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Usable());
+    if (!inj.status.ok()) {
+      sticky_ = inj.status;
+      return inj.status;
+    }
+    node_->synced = node_->data.size();
+    return Status::Ok();
+  }
+  Status Close() override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    closed_ = true;
+    return epoch_ == st_->epoch ? Status::Ok() : DeadHandle(path_);
+  }
+  Status SetModeOwner(uint32_t mode, uint32_t uid, uint32_t gid) override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Usable());
+    node_->mode = mode & 07777;
+    node_->uid = uid;
+    node_->gid = gid;
+    return Status::Ok();
+  }
+  uint64_t Size() const override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    return size_;
+  }
+
+ private:
+  Status Usable() const {  // requires st_->mu
+    if (epoch_ != st_->epoch) return DeadHandle(path_);
+    if (closed_) return Status::IoError(path_ + ": file already closed");
+    return sticky_;
+  }
+
+  const StatePtr st_;
+  const std::shared_ptr<Node> node_;
+  const std::string path_;
+  const uint64_t epoch_;
+  uint64_t size_;  // the rest guarded by st_->mu
+  bool closed_ = false;
+  Status sticky_;  // a failed Sync()
+};
+
+class SnapshotFile final : public core::ReadOnlyFile {
+ public:
+  explicit SnapshotFile(std::string bytes) : bytes_(std::move(bytes)) {}
+  std::string_view data() const override { return bytes_; }
+
+ private:
+  const std::string bytes_;
+};
+
+// Constructed with st->mu held.
+class FaultFileLock final : public core::FileLock {
+ public:
+  FaultFileLock(StatePtr st, std::shared_ptr<DirState> dir, std::string name)
+      : st_(std::move(st)), dir_(std::move(dir)), name_(std::move(name)), epoch_(st_->epoch) {}
+  ~FaultFileLock() override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    if (epoch_ == st_->epoch) dir_->locked.erase(name_);  // else the crash released it
+  }
+
+ private:
+  const StatePtr st_;
+  const std::shared_ptr<DirState> dir_;
+  const std::string name_;
+  const uint64_t epoch_;
+};
+
+// Constructed with st->mu held.
+class FaultDirectory final : public core::Directory {
+ public:
+  FaultDirectory(StatePtr st, std::shared_ptr<DirState> dir, std::string path)
+      : st_(std::move(st)), dir_(std::move(dir)), path_(std::move(path)), epoch_(st_->epoch) {}
+
+  const std::string& path() const override { return path_; }
+
+  Result<std::unique_ptr<core::ReadOnlyFile>> OpenReadOnly(const std::string& name) override {
+    CSVFS_RETURN_IF_ERROR(core::CheckPlainName(name));
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Alive());
+    std::shared_ptr<Node> node = Find(name);
+    if (!node) return NotFound("open", name);
+    return std::unique_ptr<core::ReadOnlyFile>(new SnapshotFile(node->data));
+  }
+  Result<std::unique_ptr<core::WritableFile>> CreateExclusive(const std::string& name) override {
+    return OpenWritable(name, /*exclusive=*/true);
+  }
+  Result<std::unique_ptr<core::WritableFile>> OpenAppend(const std::string& name) override {
+    return OpenWritable(name, /*exclusive=*/false);
+  }
+  Result<core::FileInfo> Stat(const std::string& name) override {
+    CSVFS_RETURN_IF_ERROR(core::CheckPlainName(name));
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Alive());
+    std::shared_ptr<Node> node = Find(name);
+    if (!node) return NotFound("stat", name);
+    return core::FileInfo{.size = node->data.size(), .mode = node->mode, .uid = node->uid,
+                          .gid = node->gid, .mtime_ns = node->mtime_ns, .inode = node->inode};
+  }
+  Status Rename(const std::string& from, const std::string& to) override {
+    CSVFS_RETURN_IF_ERROR(core::CheckPlainName(from));
+    CSVFS_RETURN_IF_ERROR(core::CheckPlainName(to));
+    std::unique_lock<std::mutex> lock;
+    CSVFS_RETURN_IF_ERROR(BeginCounted(OpKind::kRename, &lock));
+    std::shared_ptr<Node> node = Find(from);
+    if (!node) return NotFound("rename", from);
+    if (from == to) return Status::Ok();
+    dir_->live[to] = std::move(node);  // replaces any target in one step
+    dir_->live.erase(from);
+    return Status::Ok();
+  }
+  Status Remove(const std::string& name) override {
+    CSVFS_RETURN_IF_ERROR(core::CheckPlainName(name));
+    std::unique_lock<std::mutex> lock;
+    CSVFS_RETURN_IF_ERROR(BeginCounted(OpKind::kRemove, &lock));
+    if (dir_->live.erase(name) == 0) return NotFound("unlink", name);
+    return Status::Ok();
+  }
+  Status Sync() override {
+    std::unique_lock<std::mutex> lock;
+    CSVFS_RETURN_IF_ERROR(BeginCounted(OpKind::kDirSync, &lock));
+    dir_->durable = dir_->live;
+    return Status::Ok();
+  }
+  Result<std::unique_ptr<core::FileLock>> Lock(const std::string& name) override {
+    CSVFS_RETURN_IF_ERROR(core::CheckPlainName(name));
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Alive());
+    if (!Find(name)) dir_->live[name] = st_->NewNode();
+    if (!dir_->locked.insert(name).second) {
+      return Status::Busy("lock " + core::JoinPath(path_, name) + ": already held");
+    }
+    return std::unique_ptr<core::FileLock>(new FaultFileLock(st_, dir_, name));
+  }
+  bool Writable() override {
+    std::lock_guard<std::mutex> lock(st_->mu);
+    return epoch_ == st_->epoch;
+  }
+
+ private:
+  Result<std::unique_ptr<core::WritableFile>> OpenWritable(const std::string& name,
+                                                           bool exclusive) {
+    CSVFS_RETURN_IF_ERROR(core::CheckPlainName(name));
+    std::unique_lock<std::mutex> lock;
+    CSVFS_RETURN_IF_ERROR(BeginCounted(OpKind::kCreate, &lock));
+    std::shared_ptr<Node> node = Find(name);
+    if (node && exclusive) {
+      return Status(Code::kExists, "create " + core::JoinPath(path_, name) + ": file exists",
+                    EEXIST);
+    }
+    if (!node) {
+      node = st_->NewNode();
+      dir_->live[name] = node;
+    }
+    return std::unique_ptr<core::WritableFile>(
+        new FaultWritableFile(st_, std::move(node), core::JoinPath(path_, name)));
+  }
+  // Counts a call of `kind` and takes the lock; an error if the handle is dead or a fault hit.
+  Status BeginCounted(OpKind kind, std::unique_lock<std::mutex>* lock) {
+    Injected inj = st_->BeginOp(kind);
+    *lock = std::unique_lock<std::mutex>(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Alive());
+    return inj.status;
+  }
+  // The rest require st_->mu held.
+  Status Alive() const { return epoch_ == st_->epoch ? Status::Ok() : DeadHandle(path_); }
+  std::shared_ptr<Node> Find(const std::string& name) const {
+    auto it = dir_->live.find(name);
+    return it == dir_->live.end() ? nullptr : it->second;
+  }
+  Status NotFound(const char* op, const std::string& name) const {
+    return Status(Code::kNotFound, std::string(op) + " " + core::JoinPath(path_, name) +
+                                       ": no such file", ENOENT);
+  }
+
+  const StatePtr st_;
+  const std::shared_ptr<DirState> dir_;
+  const std::string path_;
+  const uint64_t epoch_;
+};
+
+}  // namespace
+
+FaultEnv::FaultEnv(uint64_t seed)
+    : state_(std::make_shared<State>(seed)), on_op(state_->on_op) {}
+
+Result<std::unique_ptr<core::Directory>> FaultEnv::OpenDirectory(const std::string& path) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  std::shared_ptr<DirState>& dir = state_->dirs[path];
+  if (!dir) dir = std::make_shared<DirState>();
+  return std::unique_ptr<core::Directory>(new FaultDirectory(state_, dir, path));
+}
+
+int64_t FaultEnv::NowNanos() { return WallClockNanos(); }
+
+void FaultEnv::SimulateCrash(CrashMode mode, DirCrash dirs) { state_->Crash(mode, dirs); }
+
+void FaultEnv::FailAt(OpKind kind, int nth, Code code, size_t append_prefix) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  const int64_t at = state_->counts[static_cast<int>(kind)] + nth;
+  state_->faults.push_back(Fault{kind, at, code, append_prefix});
+}
+
+void FaultEnv::FailAllOps(Code code) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->fail_all = code;
+}
+
+void FaultEnv::ClearFaults() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  state_->faults.clear();
+  state_->fail_all.reset();
+}
+
+int64_t FaultEnv::Count(OpKind kind) const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return state_->counts[static_cast<int>(kind)];
+}
+
+int64_t FaultEnv::SyncedLength(const std::string& dir_path, const std::string& name) const {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  auto dir = state_->dirs.find(dir_path);
+  if (dir == state_->dirs.end() || !dir->second->live.count(name)) return -1;
+  return static_cast<int64_t>(dir->second->live.at(name)->synced);
+}
+
+}  // namespace csvfs::testing

@@ -1,5 +1,6 @@
 #include "core/merge.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "core/csv.h"
@@ -76,6 +77,17 @@ Result<Image> ParseImage(const Table& table, std::string_view image) {
 }
 
 constexpr int64_t kNew = -1;
+constexpr size_t kPairWindow = 8;
+
+// Common prefix plus common suffix, line endings excluded.
+size_t Similarity(std::string_view a, std::string_view b) {
+  while (!a.empty() && (a.back() == '\n' || a.back() == '\r')) a.remove_suffix(1);
+  while (!b.empty() && (b.back() == '\n' || b.back() == '\r')) b.remove_suffix(1);
+  size_t n = std::min(a.size(), b.size()), p = 0, q = 0;
+  while (p < n && a[p] == b[p]) ++p;
+  while (q < n - p && a[a.size() - 1 - q] == b[b.size() - 1 - q]) ++q;
+  return p + q;
+}
 
 // For each image record, the base row it continues (or kNew).
 std::vector<int64_t> MatchRows(const Table& table, const std::vector<Row>& base,
@@ -102,14 +114,34 @@ std::vector<int64_t> MatchRows(const Table& table, const std::vector<Row>& base,
     used[size_t(match[j])] = true;
     it->second.pop_back();
   }
+  // Changed rows: pair each with the most similar unmatched base row among the next few
+  // after the previous record's row (an edit in place); with nothing similar it is new.
   size_t cursor = 0;
   for (size_t j = 0; j < img.records.size(); ++j) {
     if (match[j] != kNew) {
       cursor = size_t(match[j]) + 1;
-    } else if (cursor < base.size() && !used[cursor]) {
-      match[j] = int64_t(cursor);
-      used[cursor++] = true;
+      continue;
     }
+    size_t best = base.size(), best_score = 0, seen = 0;
+    for (size_t b = cursor; b < base.size() && seen < kPairWindow; ++b) {
+      if (used[b]) continue;
+      ++seen;
+      size_t score = Similarity(base[b].bytes, img.records[j]);
+      if (score > best_score) {
+        best = b;
+        best_score = score;
+      }
+    }
+    if (best == base.size() && cursor < base.size() && !used[cursor]) {
+      // Nothing similar, but one record replaces one row between the same neighbours.
+      bool next_follows = j + 1 == img.records.size() ? cursor + 1 == base.size()
+                                                      : match[j + 1] == int64_t(cursor + 1);
+      if (next_follows) best = cursor;
+    }
+    if (best == base.size()) continue;
+    match[j] = int64_t(best);
+    used[best] = true;
+    cursor = best + 1;
   }
   return match;
 }

@@ -59,47 +59,69 @@ struct Cursor {
   uint64_t err_line = 0;
 };
 
-constexpr bool IsSpecial(unsigned char b) {
-  return b == '"' || b == ',' || b == '\n' || b == '\r' || b == '\0';
-}
-
-struct SpecialTable {
-  uint8_t v[256];
-  constexpr SpecialTable() : v() {
-    for (int i = 0; i < 256; ++i) v[i] = IsSpecial(static_cast<unsigned char>(i)) ? 1 : 0;
-  }
+// Where each special byte occurs in a block: bit i stands for byte i.
+struct Masks {
+  uint64_t quote = 0, comma = 0, lf = 0, cr = 0, nul = 0;
+  uint64_t All() const { return quote | comma | lf | cr | nul; }
 };
-constexpr SpecialTable kSpecial;
 
-// Bit i set iff s[i] is special, for i < len (len <= 64).
-inline uint64_t SpecialMaskScalar(const char* s, size_t len) {
-  uint64_t m = 0;
+// Masks of the len (<= 64) bytes at s, one byte at a time.
+inline Masks MasksScalar(const char* s, size_t len) {
+  Masks m;
   for (size_t i = 0; i < len; ++i) {
-    m |= static_cast<uint64_t>(kSpecial.v[static_cast<unsigned char>(s[i])]) << i;
+    const uint64_t bit = uint64_t{1} << i;
+    switch (s[i]) {
+      case '"': m.quote |= bit; break;
+      case ',': m.comma |= bit; break;
+      case '\n': m.lf |= bit; break;
+      case '\r': m.cr |= bit; break;
+      case '\0': m.nul |= bit; break;
+      default: break;
+    }
   }
   return m;
 }
 
 #if CSVFS_CSV_SSE2
-inline uint64_t SpecialMask16(const char* s) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-  const __m128i a = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                 _mm_cmpeq_epi8(v, _mm_set1_epi8(',')));
-  const __m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
-                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\r')));
-  const __m128i c = _mm_or_si128(a, _mm_cmpeq_epi8(v, _mm_setzero_si128()));
-  return static_cast<uint16_t>(_mm_movemask_epi8(_mm_or_si128(b, c)));
+inline uint64_t Eq16(__m128i v, char ch) {
+  return static_cast<uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(ch))));
 }
 #endif
 
-// Mask of the 64 bytes at s.
-inline uint64_t SpecialMask64(const char* s) {
+// Masks of the 64 bytes at s.
+inline Masks Masks64(const char* s) {
 #if CSVFS_CSV_SSE2
-  return SpecialMask16(s) | SpecialMask16(s + 16) << 16 | SpecialMask16(s + 32) << 32 |
-         SpecialMask16(s + 48) << 48;
+  Masks m;
+  for (int i = 0; i < 4; ++i) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16 * i));
+    m.quote |= Eq16(v, '"') << (16 * i);
+    m.comma |= Eq16(v, ',') << (16 * i);
+    m.lf |= Eq16(v, '\n') << (16 * i);
+    m.cr |= Eq16(v, '\r') << (16 * i);
+    m.nul |= Eq16(v, '\0') << (16 * i);
+  }
+  return m;
 #else
-  return SpecialMaskScalar(s, 64);
+  return MasksScalar(s, 64);
 #endif
+}
+
+// std::popcount is a library call on baseline x86-64 (no POPCNT); this is branch-free.
+inline uint32_t Popcount(uint64_t x) {
+#if defined(__POPCNT__) || !defined(__x86_64__)
+  return static_cast<uint32_t>(std::popcount(x));
+#else
+  x -= (x >> 1) & 0x5555555555555555ULL;
+  x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+  return static_cast<uint32_t>((x * 0x0101010101010101ULL) >> 56);
+#endif
+}
+
+// Bit i of the result is the parity of the bits 0..i of x.
+inline uint64_t PrefixXor(uint64_t x) {
+  for (int shift = 1; shift < 64; shift *= 2) x ^= x << shift;
+  return x;
 }
 
 inline bool Fail(Cursor& c, Err e, size_t pos, uint64_t line) {
@@ -175,24 +197,80 @@ inline bool CheckTail(Cursor& c, size_t n) {
   return true;
 }
 
+// Consumes the special bytes (mask m) of the block at pos one by one with Step.
+template <typename Emit>
+inline bool ExactBlock(const char* data, size_t pos, uint64_t m, Cursor& c, Emit& emit) {
+  for (; m != 0; m &= m - 1) {
+    const size_t p = pos + static_cast<size_t>(std::countr_zero(m));
+    if (!Step(c, data[p], p, emit)) return false;
+  }
+  return true;
+}
+
+// Yields the records whose LF (outside quotes) is in `lf`; `commas` and `crlf` (bit i: byte
+// i-1 is a CR) are outside quotes too.
+template <typename Emit>
+inline void EmitBlock(size_t pos, uint64_t lf, uint64_t commas, uint64_t crlf, Cursor& c,
+                      Emit& emit) {
+  for (; lf != 0; lf &= lf - 1) {
+    const int bit = std::countr_zero(lf);
+    const uint64_t below = (lf & (~lf + 1)) - 1;
+    c.fields += Popcount(commas & below);
+    commas &= ~below;
+    const size_t p = pos + static_cast<size_t>(bit);
+    emit(c.rec_begin, p - ((crlf >> bit) & 1), p + 1, c.fields);
+    c.rec_begin = p + 1;
+    c.fields = 1;
+  }
+  c.fields += Popcount(commas);
+}
+
+// Scans a 64-byte block without branching per byte: quote parity gives the quoted regions,
+// and the few rules of RFC 4180 become mask tests. Returns false, having changed nothing, if
+// the block breaks a rule (or has a NUL); ExactBlock then finds the error.
+template <typename Emit>
+bool FastBlock(const Masks& m, size_t pos, Cursor& c, Emit& emit) {
+  if (m.nul != 0) return false;
+  constexpr uint64_t kLast = uint64_t{1} << 63;
+  const uint64_t field_start = c.state == kField && c.mark == pos;
+  const uint64_t after_quote = c.state == kAfterQuote;  // CheckTail: byte pos-1 is the quote
+  const uint64_t after_cr = c.state == kCr;
+  const uint64_t inq = PrefixXor(m.quote) ^ (c.state == kQuoted ? ~uint64_t{0} : 0);
+  const uint64_t open = m.quote & inq, close = m.quote & ~inq;
+  const uint64_t sep = (m.comma | m.lf) & ~inq, cr = m.cr & ~inq, lf = m.lf & ~inq;
+  const uint64_t may_follow_quote = m.comma | m.lf | m.cr | open;
+  uint64_t bad = open & ~((sep | close) << 1 | field_start | after_quote);
+  bad |= close & ~kLast & ~(may_follow_quote >> 1);
+  bad |= cr & ~kLast & ~(m.lf >> 1);
+  bad |= (after_quote & ~may_follow_quote) | (after_cr & ~m.lf);
+  if (bad != 0) return false;
+  EmitBlock(pos, lf, m.comma & ~inq, cr << 1 | after_cr, c, emit);
+  if (lf != 0) c.rec_line = c.line + Popcount(m.lf & (~uint64_t{0} >> std::countl_zero(lf)));
+  c.line += Popcount(m.lf);
+  const int last_state = c.state;
+  c.state = (inq & kLast) ? kQuoted : (close & kLast) ? kAfterQuote : (cr & kLast) ? kCr : kField;
+  if (c.state == kAfterQuote || c.state == kCr) {
+    c.mark = pos + 63;
+  } else if (c.state == kField && sep != 0) {
+    c.mark = pos + 64 - static_cast<size_t>(std::countl_zero(sep));
+  } else if (c.state == kField && last_state != kField) {
+    c.mark = pos;  // unreachable for a valid block; any position but pos + 64 would do
+  }
+  return true;
+}
+
 // Scans data[pos, n) from state *cp; calls emit(begin, end, next, fields) per record.
 template <typename Emit>
 bool ScanRange(const char* data, size_t pos, size_t n, Cursor* cp, Emit& emit) {
   Cursor c = *cp;
-  bool ok = true;
-  while (ok && pos < n) {
-    const size_t len = n - pos < 64 ? n - pos : 64;
-    uint64_t m = len == 64 ? SpecialMask64(data + pos) : SpecialMaskScalar(data + pos, len);
-    while (m != 0) {
-      const size_t p = pos + static_cast<size_t>(std::countr_zero(m));
-      m &= m - 1;
-      if (!Step(c, data[p], p, emit)) {
-        ok = false;
-        break;
-      }
+  bool ok = CheckTail(c, pos);
+  for (; ok && pos + 64 <= n; pos += 64) {
+    const Masks m = Masks64(data + pos);
+    if (!FastBlock(m, pos, c, emit)) {
+      ok = ExactBlock(data, pos, m.All(), c, emit) && CheckTail(c, pos + 64);
     }
-    pos += len;
   }
+  if (ok && pos < n) ok = ExactBlock(data, pos, MasksScalar(data + pos, n - pos).All(), c, emit);
   ok = ok && CheckTail(c, n);
   *cp = c;
   return ok;

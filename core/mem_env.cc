@@ -75,8 +75,16 @@ class MemWritableFile final : public WritableFile {
   Status SetModeOwner(uint32_t mode, uint32_t uid, uint32_t gid) override {
     std::lock_guard<std::mutex> lock(fs_->mu);
     file_->mode = mode & 07777;
-    file_->uid = uid;
-    file_->gid = gid;
+    if (uid != UINT32_MAX) file_->uid = uid;  // UINT32_MAX: keep
+    if (gid != UINT32_MAX) file_->gid = gid;
+    return Status::Ok();
+  }
+  Status Truncate(uint64_t size) override {
+    std::lock_guard<std::mutex> lock(fs_->mu);
+    if (closed_) return Status::IoError("file already closed: " + path_);
+    if (size > file_->data.size()) return Status::Invalid("truncate " + path_ + ": would grow");
+    file_->data.resize(size);
+    size_ = size;
     return Status::Ok();
   }
   uint64_t Size() const override {

@@ -57,6 +57,7 @@ class PosixWritableFile final : public WritableFile {
   Status Sync() override;
   Status Close() override;
   Status SetModeOwner(uint32_t mode, uint32_t uid, uint32_t gid) override;
+  Status Truncate(uint64_t size) override;
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
 
  private:
@@ -125,10 +126,26 @@ Status PosixWritableFile::SetModeOwner(uint32_t mode, uint32_t uid, uint32_t gid
     return ErrnoStatus(errno, "statx", path_);
   }
   // Only chown when needed: an unprivileged owner may be unable to "chown" to its own ids.
-  if ((stx.stx_uid != uid || stx.stx_gid != gid) && ::fchown(fd_, uid, gid) != 0) {
+  // (uid_t)-1 (== UINT32_MAX, "keep") leaves an id unchanged.
+  const uid_t new_uid = uid == UINT32_MAX || uid == stx.stx_uid ? static_cast<uid_t>(-1) : uid;
+  const gid_t new_gid = gid == UINT32_MAX || gid == stx.stx_gid ? static_cast<gid_t>(-1) : gid;
+  if ((new_uid != static_cast<uid_t>(-1) || new_gid != static_cast<gid_t>(-1)) &&
+      ::fchown(fd_, new_uid, new_gid) != 0) {
     return ErrnoStatus(errno, "fchown", path_);
   }
   if (::fchmod(fd_, mode & 07777) != 0) return ErrnoStatus(errno, "fchmod", path_);
+  return Status::Ok();
+}
+
+Status PosixWritableFile::Truncate(uint64_t size) {
+  CSVFS_RETURN_IF_ERROR(CheckUsable());
+  if (size > Size()) return Status::Invalid("truncate " + path_ + ": would grow the file");
+  int rc;
+  do {
+    rc = ::ftruncate(fd_, static_cast<off_t>(size));
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) return ErrnoStatus(errno, "ftruncate", path_);
+  size_.store(size, std::memory_order_release);  // O_APPEND: the next write lands at `size`
   return Status::Ok();
 }
 
@@ -239,7 +256,8 @@ Result<std::unique_ptr<WritableFile>> PosixDirectory::OpenWritable(const std::st
 }
 
 Result<std::unique_ptr<WritableFile>> PosixDirectory::CreateExclusive(const std::string& name) {
-  return OpenWritable(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW);
+  // O_APPEND too, so that appends after a Truncate() land at the new end.
+  return OpenWritable(name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW);
 }
 
 Result<std::unique_ptr<WritableFile>> PosixDirectory::OpenAppend(const std::string& name) {

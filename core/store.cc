@@ -125,6 +125,8 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
   }
   auto file = dir_->OpenReadOnly(names_.name);
   if (!file.ok()) return file.status();
+  auto file_info = dir_->Stat(names_.name);
+  const int64_t file_mtime = file_info.ok() ? file_info->mtime_ns : env_->NowNanos();
   std::shared_ptr<const ReadOnlyFile> data(std::move(file.value()));
   const uint64_t size = data->data().size();
   const uint32_t crc = Crc32c(data->data());
@@ -187,7 +189,7 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
   std::vector<uint64_t> ids = ExpandRuns(base);
   uint64_t first_fresh = fresh_journal && base.next_id > 1 ? base.next_id : 1;
   CSVFS_RETURN_IF_ERROR(table->Load(data, ids, first_fresh, path, /*strict_ids=*/!fresh_journal));
-  table->SetCounters(base.number, base.lineage, base.mtime_ns);
+  table->SetCounters(base.number, base.lineage, fresh_journal ? file_mtime : base.mtime_ns);
   out->last_lsn = base.lsn;
   for (const Op& op : ops) {
     Status s = table->Apply(op);

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "core/env.h"
 
@@ -82,6 +83,20 @@ void CheckAppendSyncSizes(Directory* dir) {
   CHECK(ReadFile(dir, "log") == "hello world!");
 }
 
+void CheckTruncate(Directory* dir) {
+  auto file = dir->CreateExclusive("t");
+  REQUIRE(file.ok());
+  REQUIRE((*file)->Append("keep|drop").ok());
+  REQUIRE((*file)->Truncate(5).ok());
+  CHECK((*file)->Size() == 5);
+  CHECK((*file)->Truncate(6).code() == Code::kInvalid);
+  REQUIRE((*file)->Append("more").ok());  // appends land at the new end
+  CHECK((*file)->Size() == 9);
+  REQUIRE((*file)->Sync().ok());
+  CHECK(ReadFile(dir, "t") == "keep|more");
+  CHECK(dir->Stat("t")->size == 9);
+}
+
 void CheckRename(Directory* dir) {
   WriteFile(dir, "a", "AAA");
   WriteFile(dir, "b", "BB");
@@ -148,6 +163,11 @@ void CheckNamesAndMode(Directory* dir, uint32_t uid, uint32_t gid) {
   CHECK(info->mode == 0640);
   CHECK(info->uid == uid);
   CHECK(info->gid == gid);
+  REQUIRE((*file)->SetModeOwner(0604, UINT32_MAX, UINT32_MAX).ok());  // keep the owner
+  info = dir->Stat("moded");
+  CHECK(info->mode == 0604);
+  CHECK(info->uid == uid);
+  CHECK(info->gid == gid);
 }
 
 void CheckCommonBehaviour(Env* env, const std::string& path, uint32_t uid, uint32_t gid) {
@@ -156,6 +176,7 @@ void CheckCommonBehaviour(Env* env, const std::string& path, uint32_t uid, uint3
   SECTION("create exclusive twice") { CheckCreateExclusive(dir.get()); }
   SECTION("append, sync and sizes") { CheckAppendSyncSizes(dir.get()); }
   SECTION("rename") { CheckRename(dir.get()); }
+  SECTION("truncate") { CheckTruncate(dir.get()); }
   SECTION("views survive append, rename-over and unlink") { CheckViewSurvivesChanges(dir.get()); }
   SECTION("empty and missing files") { CheckEmptyAndMissing(dir.get()); }
   SECTION("lock") { CheckLock(dir.get()); }
@@ -214,6 +235,24 @@ TEST_CASE("env: posix file written through the env is visible on disk", "[env]")
   REQUIRE(view.ok());
   CHECK((*view)->data().size() == big.size());
   CHECK((*view)->data().back() == 'z');
+}
+
+TEST_CASE("env: posix append and sync may run concurrently", "[env]") {
+  TempDir tmp;
+  auto dir = MustOpenDir(PosixEnv(), tmp.path());
+  auto file = dir->CreateExclusive("log");
+  REQUIRE(file.ok());
+  WritableFile* f = file->get();
+  std::thread syncer([f] {
+    for (int i = 0; i < 20; ++i) (void)f->Sync();
+  });
+  bool all_ok = true;
+  for (int i = 0; i < 2000; ++i) all_ok = all_ok && f->Append("0123456789").ok();
+  syncer.join();
+  CHECK(all_ok);
+  REQUIRE(f->Sync().ok());
+  CHECK(f->Size() == 20000);
+  CHECK(dir->Stat("log")->size == 20000);
 }
 
 TEST_CASE("env: mem env directories are shared by path and envs are separate", "[env]") {

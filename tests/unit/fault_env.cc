@@ -1,5 +1,3 @@
-// FaultEnv implementation. One State, shared by the FaultEnv and every handle, holds all files
-// and directories behind one mutex. See fault_env.h for the durability model.
 #include "tests/unit/fault_env.h"
 
 #include <cerrno>
@@ -46,8 +44,7 @@ struct Fault {
   size_t append_prefix;
 };
 
-// What BeginOp() decided for one call: ok, or the injected error.
-struct Injected {
+struct Injected {  // what BeginOp() decided for one call: ok, or the injected error
   Status status;
   size_t append_prefix = 0;
 };
@@ -59,10 +56,8 @@ int64_t WallClockNanos() {
 }
 
 Status InjectedStatus(Code code, OpKind kind, int64_t n) {
-  const int err = code == Code::kNoSpace    ? ENOSPC
-                  : code == Code::kIoError  ? EIO
-                  : code == Code::kReadOnly ? EROFS
-                                            : 0;
+  const int err = code == Code::kNoSpace ? ENOSPC : code == Code::kIoError ? EIO
+                  : code == Code::kReadOnly ? EROFS : 0;
   return Status(code, std::string("injected fault at ") + OpKindName(kind) + " #" +
                           std::to_string(n), err);
 }
@@ -148,9 +143,10 @@ struct FaultEnv::State {
 
 namespace {
 
+// One State, shared by the FaultEnv and every handle, holds everything behind one mutex.
+// Handles are constructed with st->mu held (they read the epoch).
 using StatePtr = std::shared_ptr<FaultEnv::State>;
 
-// Constructed with st->mu held (it reads the epoch).
 class FaultWritableFile final : public core::WritableFile {
  public:
   FaultWritableFile(StatePtr st, std::shared_ptr<Node> node, std::string path)
@@ -187,8 +183,17 @@ class FaultWritableFile final : public core::WritableFile {
     std::lock_guard<std::mutex> lock(st_->mu);
     CSVFS_RETURN_IF_ERROR(Usable());
     node_->mode = mode & 07777;
-    node_->uid = uid;
-    node_->gid = gid;
+    if (uid != UINT32_MAX) node_->uid = uid;  // UINT32_MAX: keep
+    if (gid != UINT32_MAX) node_->gid = gid;
+    return Status::Ok();
+  }
+  Status Truncate(uint64_t size) override {  // not counted; durable at once
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Usable());
+    if (size > node_->data.size()) return Status::Invalid("truncate " + path_ + ": would grow");
+    node_->data.resize(size);
+    node_->synced = std::min<uint64_t>(node_->synced, size);
+    size_ = size;
     return Status::Ok();
   }
   uint64_t Size() const override {
@@ -212,16 +217,12 @@ class FaultWritableFile final : public core::WritableFile {
   Status sticky_;  // a failed Sync()
 };
 
-class SnapshotFile final : public core::ReadOnlyFile {
- public:
-  explicit SnapshotFile(std::string bytes) : bytes_(std::move(bytes)) {}
-  std::string_view data() const override { return bytes_; }
-
- private:
-  const std::string bytes_;
+struct SnapshotFile final : public core::ReadOnlyFile {
+  explicit SnapshotFile(std::string b) : bytes(std::move(b)) {}
+  std::string_view data() const override { return bytes; }
+  const std::string bytes;
 };
 
-// Constructed with st->mu held.
 class FaultFileLock final : public core::FileLock {
  public:
   FaultFileLock(StatePtr st, std::shared_ptr<DirState> dir, std::string name)
@@ -238,7 +239,6 @@ class FaultFileLock final : public core::FileLock {
   const uint64_t epoch_;
 };
 
-// Constructed with st->mu held.
 class FaultDirectory final : public core::Directory {
  public:
   FaultDirectory(StatePtr st, std::shared_ptr<DirState> dir, std::string path)

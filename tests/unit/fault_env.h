@@ -17,7 +17,8 @@
 //    kDirSync  Directory::Sync           kRename    Directory::Rename
 //    kCreate   Directory::CreateExclusive and Directory::OpenAppend (every call)
 //    kRemove   Directory::Remove
-//  Other calls (OpenReadOnly, Stat, Lock, Close, SetModeOwner) are neither counted nor failed.
+//  Other calls (OpenReadOnly, Stat, Lock, Close, SetModeOwner, Truncate) are neither counted
+//  nor failed. WritableFile::Truncate() takes effect durably at once (synced length is cut too).
 //  - FailAt(kind, nth, code): the nth call of `kind` from now fails with `code` and os_error
 //    set to the matching errno (kNoSpace: ENOSPC, kIoError: EIO, kReadOnly: EROFS) and has no
 //    effect, except that a failing Append first writes `append_prefix` bytes (clamped).

@@ -209,6 +209,18 @@ TEST_CASE("faultenv: FailAt fails the nth call of a kind", "[faultenv]") {
   }
 }
 
+TEST_CASE("faultenv: truncate cuts the synced length too", "[faultenv]") {
+  FaultEnv env;
+  auto dir = OpenDir(&env);
+  DurableFile(dir.get(), "log", "abcdef");
+  auto file = dir->OpenAppend("log");
+  REQUIRE((*file)->Truncate(2).ok());
+  CHECK(env.SyncedLength(kDir, "log") == 2);
+  REQUIRE((*file)->Append("XY").ok());
+  env.SimulateCrash(CrashMode::kDropUnsynced);
+  CHECK(Contents(&env, "log") == "ab");
+}
+
 TEST_CASE("faultenv: FailAllOps fails every counted call until cleared", "[faultenv]") {
   FaultEnv env;
   auto dir = OpenDir(&env);

@@ -25,10 +25,21 @@ std::shared_ptr<RowBlock> RowBlock::NewHeap(uint32_t seq) {
   return b;
 }
 
-void RowBlock::AddMappedRow(uint64_t end, uint64_t id) {
-  if (size() > 0 && id <= ids_.back()) ids_ascending_ = false;
-  ends_.push_back(end);
+void RowBlock::AddId(uint64_t id) {
+  size_t n = size();  // rows before this one
+  if (n > 0 && id <= Id(n - 1)) ids_ascending_ = false;
+  if (ids_implicit_) {
+    if (n == 0) first_id_ = id;
+    if (first_id_ == 0 ? id == 0 : id == first_id_ + n) return;
+    for (size_t i = 0; i < n; ++i) ids_.push_back(Id(i));
+    ids_implicit_ = false;
+  }
   ids_.push_back(id);
+}
+
+void RowBlock::AddMappedRow(uint64_t end, uint64_t id) {
+  AddId(id);
+  ends_.push_back(end);
   id_map_.reset();
 }
 
@@ -56,15 +67,18 @@ void RowBlock::AddHeapRow(std::string_view bytes, uint64_t id) {
 }
 
 void RowBlock::AddRefRow(std::string_view bytes, uint64_t id) {
-  if (size() > 0 && id <= ids_.back()) ids_ascending_ = false;
+  AddId(id);
   ptrs_.push_back(bytes.data());
   ends_.push_back(ends_[size()] + bytes.size());
-  ids_.push_back(id);
   id_map_.reset();
 }
 
 std::optional<uint32_t> RowBlock::FindId(uint64_t id) const {
   size_t n = size();
+  if (ids_implicit_) {
+    if (first_id_ == 0 || id < first_id_ || id - first_id_ >= n) return std::nullopt;
+    return uint32_t(id - first_id_);
+  }
   if (ids_ascending_) {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -77,7 +91,7 @@ std::optional<uint32_t> RowBlock::FindId(uint64_t id) const {
   if (!id_map_ || id_map_->size() != n) {
     id_map_ = std::make_unique<std::unordered_map<uint64_t, uint32_t>>();
     id_map_->reserve(n);
-    for (size_t i = 0; i < n; ++i) (*id_map_)[ids_[i]] = uint32_t(i);
+    for (size_t i = 0; i < n; ++i) (*id_map_)[Id(i)] = uint32_t(i);
   }
   auto it = id_map_->find(id);
   if (it == id_map_->end()) return std::nullopt;

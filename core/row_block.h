@@ -43,7 +43,10 @@ class RowBlock {
   }
   // Bytes of rows [0, i) when nothing is overridden.
   uint64_t Start(size_t i) const { return ends_[i] - ends_[0]; }
-  uint64_t Id(size_t i) const { return ids_[i]; }  // numeric ids; 0 in key mode
+  // Numeric id of row i (0 in key mode). Consecutive ids are not stored.
+  uint64_t Id(size_t i) const {
+    return ids_implicit_ ? (first_id_ == 0 ? 0 : first_id_ + i) : ids_[i];
+  }
   // Rows [i, j) of a mapped block are contiguous: their bytes.
   std::string_view Span(size_t i, size_t j) const {
     return {base_ + ends_[i], size_t(ends_[j] - ends_[i])};
@@ -61,13 +64,16 @@ class RowBlock {
  private:
   explicit RowBlock(uint32_t seq) : seq_(seq) {}
   char* Allocate(size_t n);
+  void AddId(uint64_t id);
 
   uint32_t seq_;
   std::shared_ptr<const ReadOnlyFile> file_;
   const char* base_ = nullptr;
   ChunkedVector<uint64_t> ends_;      // size()+1 entries
   ChunkedVector<const char*> ptrs_;   // heap blocks only
-  ChunkedVector<uint64_t> ids_;
+  ChunkedVector<uint64_t> ids_;   // only when !ids_implicit_
+  bool ids_implicit_ = true;      // ids are first_id_, first_id_+1, ... (or all 0)
+  uint64_t first_id_ = 0;
   bool ids_ascending_ = true;
   mutable std::unique_ptr<std::unordered_map<uint64_t, uint32_t>> id_map_;  // built lazily
   std::vector<std::unique_ptr<char[]>> arena_;

@@ -21,6 +21,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using csvfs::core::Engine;
 
+// Removes a table and csvfs's files beside it.
+void RemoveTable(const std::string& dir, const std::string& name) {
+  for (const char* suffix : {".csvfs-journal", ".csvfs-journal.new", ".csvfs-lock", ".csvfs-tmp"}) {
+    unlink((dir + "/." + name + suffix).c_str());
+  }
+  unlink((dir + "/" + name).c_str());
+}
+
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -65,13 +73,17 @@ std::unique_ptr<Engine> Open(const std::string& path, csvfs::core::SyncMode sync
 
 void PerOp(const std::string& dir, size_t rows, const char* label) {
   std::string path = dir + "/ops.csv";
+  RemoveTable(dir, "ops.csv");
   WriteTable(path, rows);
   auto e = Open(path, csvfs::core::SyncMode::kOff);
   constexpr int kOps = 5000;
   auto t0 = Clock::now();
   for (int i = 0; i < kOps; ++i) (void)e->Append("1,a,b,1.00,2026-11-01,N,x,C1\n", 1);
   auto t1 = Clock::now();
-  for (int i = 0; i < kOps; ++i) (void)e->DeleteRow(std::to_string(1 + (size_t(i) * 7919) % rows), 1);
+  int failed = 0;
+  for (int i = 0; i < kOps; ++i) {
+    failed += !e->DeleteRow(std::to_string(1 + (size_t(i) * 7919) % rows), 1).ok();
+  }
   auto t2 = Clock::now();
   e.reset();
   auto d = Open(path, csvfs::core::SyncMode::kClose);
@@ -86,7 +98,8 @@ void PerOp(const std::string& dir, size_t rows, const char* label) {
               Seconds(t0, t1) * 1e6 / kOps, Seconds(t1, t2) * 1e6 / kOps,
               Seconds(t3, t4) * 1e6 / kDurable);
   d.reset();
-  unlink(path.c_str());
+  RemoveTable(dir, "ops.csv");
+  if (failed) std::printf("  (%d deletes failed)\n", failed);
 }
 
 }  // namespace
@@ -100,6 +113,7 @@ int main(int argc, char** argv) {
     if (a == "--dir") dir = argv[i + 1];
   }
   std::string path = dir + "/engine_bench.csv";
+  RemoveTable(dir, "engine_bench.csv");
   WriteTable(path, rows);
   {
     // Warm the page cache as a mount after a write would find it.
@@ -119,7 +133,7 @@ int main(int argc, char** argv) {
               (StatusKb("RssAnon:") - anon0) / 1024, (StatusKb("RssFile:") - file0) / 1024,
               (StatusKb("RssAnon:") - anon0) * 1024.0 / (mb * 1e6));
   e.reset();
-  unlink(path.c_str());
+  RemoveTable(dir, "engine_bench.csv");
   PerOp(dir, 10'000, "10k rows");
   PerOp(dir, rows < 1'000'000 ? rows : 1'000'000, "1M rows");
   return 0;

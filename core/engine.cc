@@ -499,6 +499,10 @@ Status Engine::Close() {
   }
   if (d.syncer.joinable()) d.syncer.join();
   if (d.checkpointer.joinable()) d.checkpointer.join();
+  if (s.ok() && d.store) {
+    s = d.store->CloseClean();
+    if (!s.ok()) spdlog::warn("could not remove the folded journal: {}", s.ToString());
+  }
   std::vector<Impl::Waiter> left;
   {
     std::lock_guard<std::mutex> l(d.sync_mu);

@@ -73,8 +73,9 @@ class Directory {
   virtual Status Remove(const std::string& name) = 0;
   // Makes creates, renames and removes in this directory durable (fsync of the directory).
   virtual Status Sync() = 0;
-  // Takes an exclusive, non-blocking kernel lock on `name` (created if missing, never
-  // removed). kBusy if another process holds it.
+  // Takes an exclusive, non-blocking kernel lock on `name` (created if missing; removed when
+  // the lock is released, so only a killed process leaves it behind, harmlessly: the kernel
+  // lock, not the file, decides). kBusy if another process holds it.
   virtual Result<std::unique_ptr<FileLock>> Lock(const std::string& name) = 0;
   // True if the directory is writable by this process (access W_OK).
   virtual bool Writable() = 0;

@@ -117,6 +117,7 @@ class MemFileLock final : public FileLock {
   ~MemFileLock() override {
     std::lock_guard<std::mutex> lock(fs_->mu);
     dir_->locked.erase(name_);
+    dir_->files.erase(name_);  // as PosixEnv: the lock file goes with the lock
   }
 
  private:

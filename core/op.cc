@@ -7,7 +7,7 @@ namespace csvfs::core {
 namespace {
 
 constexpr uint8_t kBaseTag = 0;
-constexpr uint32_t kBaseFormat = 1;
+constexpr uint32_t kBaseFormat = 2;
 
 void PutRows(std::string* out, const std::vector<RowData>& rows) {
   PutU32(out, uint32_t(rows.size()));
@@ -106,6 +106,7 @@ std::string JournalBase::Encode() const {
   PutU64(&out, number);
   PutU64(&out, lineage);
   PutU64(&out, uint64_t(mtime_ns));
+  PutU32(&out, flags);
   PutU64(&out, id_runs.size());
   for (const auto& [first, count] : id_runs) {
     PutU64(&out, first);
@@ -124,7 +125,8 @@ Result<JournalBase> JournalBase::Decode(std::string_view in) {
   if (!GetU32(&in, &format) || format != kBaseFormat) return bad();
   if (!GetU64(&in, &b.backing_size) || !GetU32(&in, &b.backing_crc) || !GetU64(&in, &b.lsn) ||
       !GetU64(&in, &b.next_id) || !GetU64(&in, &b.number) || !GetU64(&in, &b.lineage) ||
-      !GetU64(&in, &mtime) || !GetU64(&in, &runs) || runs > in.size() / 16) {
+      !GetU64(&in, &mtime) || !GetU32(&in, &b.flags) || !GetU64(&in, &runs) ||
+      runs > in.size() / 16) {
     return bad();
   }
   b.mtime_ns = int64_t(mtime);

@@ -54,7 +54,10 @@ struct JournalBase {
   uint64_t number = 0;    // version number at the checkpoint
   uint64_t lineage = 1;
   int64_t mtime_ns = 0;
+  uint32_t flags = 0;     // kBaseHeader | kBaseKeyMode: the options the ids were made under
   std::vector<std::pair<uint64_t, uint64_t>> id_runs;  // (first id, count) in row order
+
+  static constexpr uint32_t kBaseHeader = 1, kBaseKeyMode = 2;
 
   std::string Encode() const;
   static Result<JournalBase> Decode(std::string_view payload);

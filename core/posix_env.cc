@@ -168,16 +168,34 @@ class PosixMappedFile final : public ReadOnlyFile {
   size_t size_;
 };
 
+// Holds the flock on the lock file and removes the file when released (still holding the
+// lock), so a clean exit or a failed start leaves nothing behind. Lock() re-checks after
+// locking that the name still refers to the locked file, so removal cannot let two
+// processes "own" two different lock files.
 class PosixFileLock final : public FileLock {
  public:
-  explicit PosixFileLock(int fd) : fd_(fd) {}
-  ~PosixFileLock() override { ::close(fd_); }  // closing the fd releases the flock
+  PosixFileLock(int fd, int dirfd, std::string name)
+      : fd_(fd), dirfd_(dirfd), name_(std::move(name)) {}
+  ~PosixFileLock() override {
+    ::unlinkat(dirfd_, name_.c_str(), 0);
+    ::close(fd_);  // closing the fd releases the flock
+    ::close(dirfd_);
+  }
   PosixFileLock(const PosixFileLock&) = delete;
   PosixFileLock& operator=(const PosixFileLock&) = delete;
 
  private:
   int fd_;
+  int dirfd_;
+  std::string name_;
 };
+
+// Inode of an open fd, or of `name` in `dirfd` (0 if it does not exist).
+uint64_t InodeOf(int dirfd, const char* name, int flags) {
+  struct statx stx;
+  if (::statx(dirfd, name, flags, STATX_INO, &stx) != 0) return 0;
+  return stx.stx_ino;
+}
 
 class PosixDirectory final : public Directory {
  public:
@@ -306,21 +324,34 @@ Status PosixDirectory::Sync() {
 
 Result<std::unique_ptr<FileLock>> PosixDirectory::Lock(const std::string& name) {
   CSVFS_RETURN_IF_ERROR(CheckPlainName(name));
-  const int fd = OpenAt(name, O_RDWR | O_CREAT | O_NOFOLLOW);
-  if (fd < 0) return ErrnoStatus(errno, "open lock file", PathOf(name));
-  int rc;
-  do {
-    rc = ::flock(fd, LOCK_EX | LOCK_NB);
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) {
-    const int err = errno;
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
-      return Status(Code::kBusy, "lock " + PathOf(name) + ": held by another process", err);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = OpenAt(name, O_RDWR | O_CREAT | O_NOFOLLOW);
+    if (fd < 0) return ErrnoStatus(errno, "open lock file", PathOf(name));
+    int rc;
+    do {
+      rc = ::flock(fd, LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return Status(Code::kBusy, "lock " + PathOf(name) + ": held by another process", err);
+      }
+      return ErrnoStatus(err, "lock", PathOf(name));
     }
-    return ErrnoStatus(err, "lock", PathOf(name));
+    // The previous holder may have removed the file between our open and our flock.
+    if (InodeOf(fd, "", AT_EMPTY_PATH) == InodeOf(dirfd_, name.c_str(), AT_SYMLINK_NOFOLLOW)) {
+      const int dirfd = ::fcntl(dirfd_, F_DUPFD_CLOEXEC, 0);
+      if (dirfd < 0) {
+        const int err = errno;
+        ::close(fd);
+        return ErrnoStatus(err, "dup", path_);
+      }
+      return std::unique_ptr<FileLock>(new PosixFileLock(fd, dirfd, name));
+    }
+    ::close(fd);
   }
-  return std::unique_ptr<FileLock>(new PosixFileLock(fd));
+  return Status(Code::kBusy, "lock " + PathOf(name) + ": keeps changing");
 }
 
 bool PosixDirectory::Writable() {

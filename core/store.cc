@@ -80,6 +80,8 @@ StoreNames StoreNames::For(const std::string& backing_path) {
   n.journal_new = n.journal + ".new";
   n.tmp = "." + n.name + ".csvfs-tmp";
   n.lock = "." + n.name + ".csvfs-lock";
+  n.ids = "." + n.name + ".csvfs-ids";
+  n.ids_new = n.ids + ".new";
   return n;
 }
 
@@ -103,6 +105,8 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& backing_
     return lock.status();
   }
   store->lock_ = std::move(lock.value());
+  store->flags_ = (cfg.header ? JournalBase::kBaseHeader : 0) |
+                  (cfg.key_name.empty() ? 0 : JournalBase::kBaseKeyMode);
   CSVFS_RETURN_IF_ERROR(store->Recover(create, cfg, out));
   return store;
 }
@@ -136,12 +140,15 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
   if (!j.ok()) return j.status();
   auto jn = ReadJournal(dir_.get(), names_.journal_new);
   if (!jn.ok()) return jn.status();
+  auto idf = ReadJournal(dir_.get(), names_.ids);
+  if (!idf.ok()) return idf.status();
   auto matches = [&](const std::optional<JournalImage>& x) {
     return x && x->has_base && x->base.backing_size == size && x->base.backing_crc == crc;
   };
   JournalBase base;
   std::vector<Op> ops;
   bool fresh_journal = false;
+  const JournalImage* old = nullptr;  // the newest description of another BACKING
   if (matches(jn.value())) {  // crashed after installing a checkpoint
     base = jn.value()->base;
     ops = std::move(jn.value()->ops);
@@ -160,25 +167,47 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
     }
     out->needs_checkpoint = !ops.empty() || j.value()->torn || jn.value().has_value();
     if (j.value()->torn) out->note = "discarded a torn journal tail";
-  } else if (!j.value() && !jn.value()) {
-    fresh_journal = true;  // first mount
+  } else if (!j.value() && matches(idf.value())) {  // after a clean unmount
+    base = idf.value()->base;
+    fresh_journal = true;
+  } else if (j.value() || jn.value() || idf.value()) {
+    old = j.value() ? &*j.value() : jn.value() ? &*jn.value() : &*idf.value();
   } else {
-    const JournalImage& old = j.value() ? *j.value() : *jn.value();
-    base = old.base;
+    fresh_journal = true;  // first mount
+  }
+  if (old == nullptr && base.flags != flags_ && (fresh_journal || ops.empty()) &&
+      (j.value() || idf.value())) {
+    old = j.value() ? &*j.value() : &*idf.value();  // options changed: ids must be redone
+  } else if (base.flags != flags_ && !ops.empty()) {
+    return Status::Invalid(JoinPathForLog(names_.dir, names_.journal) + " holds " +
+                           std::to_string(ops.size()) +
+                           " changes made with other options (header/key); mount with those "
+                           "options once to fold them in");
+  }
+  if (old != nullptr) {
+    bool same_file = old->base.backing_size == size && old->base.backing_crc == crc;
+    base = old->base;
     base.id_runs.clear();
     fresh_journal = true;
-    out->note = path + " was modified while unmounted; taking it as the truth";
-    if (size >= old.base.backing_size && old.base.backing_size > 0 &&
-        Crc32c(data->data().substr(0, old.base.backing_size)) == old.base.backing_crc) {
-      base.id_runs = old.base.id_runs;  // only appended to: old rows keep their ids
+    ops.clear();
+    out->needs_checkpoint = false;
+    out->note = same_file ? path + ": the header/key options changed since the last mount"
+                          : path + " was modified while unmounted; taking it as the truth";
+    if (!same_file && old->base.flags == flags_ && size >= old->base.backing_size &&
+        old->base.backing_size > 0 &&
+        Crc32c(data->data().substr(0, old->base.backing_size)) == old->base.backing_crc) {
+      base.id_runs = old->base.id_runs;  // only appended to: old rows keep their ids
       out->note += " (rows were appended; existing row ids kept)";
     } else {
       out->note += " (rows renumbered from " + std::to_string(base.next_id) + ")";
     }
-    if (!old.ops.empty()) {
+    if (!old->ops.empty()) {
       std::string orphan = names_.journal + ".orphan-" + std::to_string(env_->NowNanos());
-      (void)dir_->Rename(j.value() ? names_.journal : names_.journal_new, orphan);
-      out->note += "; " + std::to_string(old.ops.size()) +
+      bool from_j = j.value() && old == &*j.value();
+      bool from_jn = jn.value() && old == &*jn.value();
+      (void)dir_->Rename(from_j ? names_.journal : from_jn ? names_.journal_new : names_.ids,
+                         orphan);
+      out->note += "; " + std::to_string(old->ops.size()) +
                    " journaled changes not in the file were set aside in " + orphan;
     }
   }
@@ -210,6 +239,7 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
     b.number = table->current()->number();
     b.lineage = table->current()->lineage();
     b.mtime_ns = table->current()->mtime_ns();
+    b.flags = flags_;
     std::vector<uint64_t> cur_ids;
     table->current()->ForEachRow([&](std::string_view id, std::string_view, RowRef) {
       uint64_t v = 0;
@@ -309,6 +339,7 @@ Result<PreparedCheckpoint> Store::WriteCheckpointFile(const Version& v, uint64_t
   ck.base.lineage = v.lineage();
   ck.base.mtime_ns = v.mtime_ns();
   ck.base.id_runs = ToIdRuns(ck.layout.ids);
+  ck.base.flags = flags_;
   return ck;
 }
 
@@ -336,6 +367,31 @@ Status Store::FinishNextJournal(std::string_view frames) {
   CSVFS_RETURN_IF_ERROR(dir_->Sync());
   journal_ = std::move(next_journal_);
   return Status::Ok();
+}
+
+Status Store::WriteFileDurably(const std::string& name, const std::string& tmp,
+                               std::string_view data) {
+  (void)dir_->Remove(tmp);
+  auto f = dir_->CreateExclusive(tmp);
+  if (!f.ok()) return f.status();
+  CSVFS_RETURN_IF_ERROR(f.value()->Append(data));
+  CSVFS_RETURN_IF_ERROR(f.value()->Sync());
+  CSVFS_RETURN_IF_ERROR(f.value()->Close());
+  CSVFS_RETURN_IF_ERROR(dir_->Rename(tmp, name));
+  return dir_->Sync();
+}
+
+Status Store::CloseClean() {
+  auto j = ReadJournal(dir_.get(), names_.journal);
+  if (!j.ok()) return j.status();
+  if (!j.value() || !j.value()->ops.empty() || j.value()->torn || !j.value()->has_base) {
+    return Status::Ok();  // not folded: keep the journal
+  }
+  CSVFS_RETURN_IF_ERROR(
+      WriteFileDurably(names_.ids, names_.ids_new, Frame(j.value()->base.Encode())));
+  journal_.reset();
+  CSVFS_RETURN_IF_ERROR(dir_->Remove(names_.journal));
+  return dir_->Sync();
 }
 
 void Store::AbandonCheckpoint() {

@@ -4,7 +4,10 @@
 //   .NAME.csvfs-journal      journal: a JournalBase frame describing BACKING, then Op frames
 //   .NAME.csvfs-journal.new  the next journal, written during a checkpoint
 //   .NAME.csvfs-tmp          the next BACKING, written during a checkpoint
-//   .NAME.csvfs-lock         flock()ed while a csvfs serves NAME (never removed; not stale)
+//   .NAME.csvfs-ids          after a clean unmount: the row ids of BACKING (a JournalBase
+//                            frame); the journal itself is then removed
+//   .NAME.csvfs-lock         flock()ed while a csvfs serves NAME; removed on exit (a leftover
+//                            from a killed daemon is harmless: the kernel lock decides)
 //
 // Checkpoint: tmp written, fsynced, given BACKING's mode/owner → journal.new written (base
 // frame for tmp + frames committed meanwhile), fsynced → rename(tmp, NAME) → fsync(dir) →
@@ -31,7 +34,7 @@ namespace csvfs::core {
 std::string JoinPathForLog(const std::string& dir, const std::string& name);
 
 struct StoreNames {
-  std::string dir, name, journal, journal_new, tmp, lock;
+  std::string dir, name, journal, journal_new, tmp, lock, ids, ids_new;
   static StoreNames For(const std::string& backing_path);
 };
 
@@ -73,13 +76,19 @@ class Store {
   Status InstallCheckpointFile();
   Status FinishNextJournal(std::string_view frames);  // appends, syncs, renames, swaps
   void AbandonCheckpoint();                           // removes tmp and journal.new
+  // After a final checkpoint (the journal holds only its base frame): moves the row ids to
+  // the ids file and removes the journal, so BACKING alone holds the table.
+  Status CloseClean();
 
  private:
   Store(Env* env, std::unique_ptr<Directory> dir, StoreNames names)
       : env_(env), dir_(std::move(dir)), names_(std::move(names)) {}
   Status Recover(bool create, const TableConfig& cfg, Recovered* out);
   Status WriteFreshJournal(const JournalBase& base);
+  Status WriteFileDurably(const std::string& name, const std::string& tmp, std::string_view data);
 
+  uint32_t flags_ = 0;  // JournalBase flags for this mount's options
+  JournalBase base_;    // the base frame of the live journal
   Env* env_;
   std::unique_ptr<Directory> dir_;
   StoreNames names_;

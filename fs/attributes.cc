@@ -1,0 +1,111 @@
+#include "fs/attributes.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace csvfs::fs {
+namespace {
+
+struct timespec FromNs(int64_t ns) {
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(ns / 1000000000);
+  ts.tv_nsec = static_cast<long>(ns % 1000000000);
+  return ts;
+}
+
+void FillCommon(const Filesystem& fs, uint64_t ino, mode_t mode, uint64_t size, int64_t mtime_ns,
+                struct stat* st) {
+  std::memset(st, 0, sizeof *st);
+  st->st_ino = ino;
+  st->st_mode = mode;
+  st->st_nlink = S_ISDIR(mode) ? 2 : 1;
+  st->st_uid = fs.owner_uid();
+  st->st_gid = fs.owner_gid();
+  st->st_size = static_cast<off_t>(size);
+  st->st_blksize = 4096;
+  st->st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+  st->st_mtim = FromNs(mtime_ns);
+  st->st_ctim = st->st_mtim;
+  st->st_atim = st->st_mtim;
+}
+
+mode_t FileMode(const Filesystem& fs) { return S_IFREG | (fs.read_only() ? 0444 : 0644); }
+mode_t DirMode(const Filesystem& fs) { return S_IFDIR | (fs.read_only() ? 0555 : 0755); }
+
+}  // namespace
+
+core::Snapshot TableVersionFor(Filesystem& fs, uint64_t ino) {
+  core::Snapshot current = fs.Current();
+  auto info = fs.inodes().Get(ino);
+  if (!info || info->kind != NodeKind::kTable) return nullptr;
+  if (current->lineage() == info->lineage) return current;
+  return info->head;
+}
+
+void FillTableAttr(const Filesystem& fs, uint64_t ino, const core::Version& v, struct stat* st) {
+  FillCommon(fs, ino, FileMode(fs), v.size(), v.mtime_ns(), st);
+}
+
+void FillRowAttr(const Filesystem& fs, uint64_t ino, uint64_t size, int64_t mtime_ns,
+                 struct stat* st) {
+  FillCommon(fs, ino, FileMode(fs), size, mtime_ns, st);
+}
+
+void FillScratchAttr(ScratchFile& f, struct stat* st) {
+  std::lock_guard<std::mutex> l(f.mu);
+  std::memset(st, 0, sizeof *st);
+  st->st_ino = f.ino;
+  st->st_mode = S_IFREG | (f.mode & 07777);
+  st->st_nlink = f.unlinked ? 0 : 1;
+  st->st_uid = f.uid;
+  st->st_gid = f.gid;
+  st->st_size = static_cast<off_t>(f.data.size());
+  st->st_blksize = 4096;
+  st->st_blocks = static_cast<blkcnt_t>((f.data.size() + 511) / 512);
+  st->st_atim = f.atime;
+  st->st_mtim = f.mtime;
+  st->st_ctim = f.ctime;
+}
+
+int StatInode(Filesystem& fs, uint64_t ino, struct stat* st, double* timeout) {
+  auto info = fs.inodes().Get(ino);
+  if (!info) return ENOENT;
+  switch (info->kind) {
+    case NodeKind::kRoot:
+    case NodeKind::kRowsDir: {
+      core::Snapshot v = fs.Current();
+      FillCommon(fs, ino, DirMode(fs), 4096, v->mtime_ns(), st);
+      if (info->kind == NodeKind::kRoot) st->st_nlink = 3;
+      *timeout = kDirTimeout;
+      return 0;
+    }
+    case NodeKind::kStatus: {
+      std::string text = fs.RenderStatusText();
+      FillCommon(fs, ino, S_IFREG | 0444, text.size(), fs.Current()->mtime_ns(), st);
+      *timeout = 0;
+      return 0;
+    }
+    case NodeKind::kTable: {
+      core::Snapshot v = TableVersionFor(fs, ino);
+      if (v == nullptr) return ENOENT;
+      FillTableAttr(fs, ino, *v, st);
+      *timeout = kTableTimeout;
+      return 0;
+    }
+    case NodeKind::kRow: {
+      core::Snapshot v = fs.Current();
+      auto content = fs.RowText(info->row_id);
+      if (!content && !fs.reservations().IsReserved(info->row_id)) return ENOENT;
+      FillRowAttr(fs, ino, content ? content->size() : 0, v->mtime_ns(), st);
+      *timeout = kRowTimeout;
+      return 0;
+    }
+    case NodeKind::kScratch:
+      FillScratchAttr(*info->scratch, st);
+      *timeout = kScratchTimeout;
+      return 0;
+  }
+  return ENOENT;
+}
+
+}  // namespace csvfs::fs

@@ -1,0 +1,93 @@
+#include "fs/filesystem.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+
+namespace csvfs::fs {
+
+Filesystem::Filesystem(Options options) : options_(std::move(options)) {
+  backing_path_ = ToEngineOptions(options_).backing_path;
+  table_name_ = std::filesystem::path(backing_path_).filename().string();
+  if (table_name_.empty()) table_name_ = "table.csv";
+  uid_ = getuid();
+  gid_ = getgid();
+  struct stat st;
+  if (stat(backing_path_.c_str(), &st) == 0 && getuid() == 0) {
+    uid_ = st.st_uid;
+    gid_ = st.st_gid;
+  }
+}
+
+void Filesystem::AttachEngine(std::unique_ptr<core::Engine> engine) { engine_ = std::move(engine); }
+
+std::unique_ptr<core::Engine> Filesystem::DetachEngine() { return std::move(engine_); }
+
+uint64_t Filesystem::max_image_bytes() const { return engine_->options().max_image_bytes; }
+
+std::optional<std::string> Filesystem::RowText(std::string_view id) {
+  std::optional<std::string> text = engine_->RowContent(id);
+  if (text && (text->empty() || text->back() != '\n')) {
+    core::LineEnding eol = engine_->Current()->eol();
+    text->append(core::EolBytes(eol == core::LineEnding::kNone ? core::LineEnding::kLF : eol));
+  }
+  return text;
+}
+
+core::Snapshot Filesystem::Current() {
+  core::Snapshot v = engine_->Current();
+  inodes_.NoteVersion(v);
+  return v;
+}
+
+void Filesystem::OnCommit(const core::CommitResult& result,
+                          std::initializer_list<std::string_view> row_ids) {
+  const core::Snapshot& v = result.version;
+  if (v == nullptr) return;
+  inodes_.NoteVersion(v);
+  if (invalidator_ == nullptr) return;
+  if (result.append_only) {
+    if (auto ino = inodes_.FindTableIno(v->lineage())) {
+      invalidator_->InvalidateInode(*ino, static_cast<int64_t>(result.old_size & ~uint64_t{4095}),
+                                    0);
+    }
+  } else {
+    invalidator_->InvalidateEntry(kRootIno, table_name_);
+    for (const auto& [ino, lineage] : inodes_.TableNodes()) {
+      if (lineage != v->lineage()) invalidator_->InvalidateInode(ino, -1, 0);
+    }
+  }
+  for (const std::string& id : result.ids) invalidator_->InvalidateEntry(kRowsIno, id);
+  for (std::string_view id : row_ids) invalidator_->InvalidateEntry(kRowsIno, std::string(id));
+}
+
+void Filesystem::LogRefused(uint32_t pid, std::string_view op, std::string_view what,
+                            const core::Status& status) {
+  spdlog::warn("refused {} of {} by pid {}: {}", op, what, pid, status.ToString());
+}
+
+void Filesystem::Refuse(uint32_t pid, std::string_view op, std::string_view what, int err,
+                        std::string_view reason) {
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("refused {} of {} by pid {}: {} ({})", op, what, pid, reason, std::strerror(err));
+}
+
+AdapterStats Filesystem::Stats() const {
+  AdapterStats s;
+  s.open_handles = handles_.size();
+  s.scratch_files = scratch_.count();
+  s.refused = refused_.load(std::memory_order_relaxed);
+  return s;
+}
+
+std::string Filesystem::RenderStatusText() {
+  const char* sync = options_.sync == core::SyncMode::kClose    ? "close"
+                     : options_.sync == core::SyncMode::kAlways ? "always"
+                                                                : "off";
+  return RenderStatus(engine_->Stats(), Stats(), backing_path_, sync);
+}
+
+}  // namespace csvfs::fs

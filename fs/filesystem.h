@@ -1,0 +1,100 @@
+// Filesystem: the adapter's state, handed to libfuse as the session's userdata (no globals).
+// Owns the engine and the FUSE-free bookkeeping; FUSE handlers (fs/op_*.cc) reach it through
+// Request::fs(). FUSE-free.
+//
+// Thread-safety: the members are thread-safe; the engine pointer is set once before the
+// session loop starts.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/engine.h"
+#include "fs/handle_table.h"
+#include "fs/inode_table.h"
+#include "fs/invalidator.h"
+#include "fs/key_reservations.h"
+#include "fs/options.h"
+#include "fs/pid_snapshots.h"
+#include "fs/scratch_store.h"
+#include "fs/status_render.h"
+
+namespace csvfs::fs {
+
+// Entry / attribute cache timeouts (seconds) handed to the kernel.
+inline constexpr double kTableTimeout = 0.0;  // new lineages must be seen at once
+inline constexpr double kRowTimeout = 0.0;    // rows change under any commit
+// Scratch attributes change only through this mount; their entries can be renamed over the
+// table (the kernel then moves the dentry), so entries are never cached.
+inline constexpr double kScratchTimeout = 1.0;
+inline constexpr double kScratchEntryTimeout = 0.0;
+inline constexpr double kDirTimeout = 1.0;
+
+class Filesystem {
+ public:
+  explicit Filesystem(Options options);
+  Filesystem(const Filesystem&) = delete;
+  Filesystem& operator=(const Filesystem&) = delete;
+
+  void AttachEngine(std::unique_ptr<core::Engine> engine);
+  std::unique_ptr<core::Engine> DetachEngine();
+  core::Engine& engine() { return *engine_; }
+  bool has_engine() const { return engine_ != nullptr; }
+  void set_invalidator(Invalidator* inv) { invalidator_ = inv; }
+
+  const Options& options() const { return options_; }
+  const std::string& table_name() const { return table_name_; }
+  const std::string& backing_path() const { return backing_path_; }
+  bool key_mode() const { return !options_.key.empty(); }
+  bool read_only() const { return options_.read_only; }
+  uint32_t owner_uid() const { return uid_; }
+  uint32_t owner_gid() const { return gid_; }
+  uint64_t max_image_bytes() const;
+
+  InodeTable& inodes() { return inodes_; }
+  HandleTable& handles() { return handles_; }
+  ScratchStore& scratch() { return scratch_; }
+  PidSnapshots& pid_snapshots() { return pid_snapshots_; }
+  KeyReservations& reservations() { return reservations_; }
+
+  // The text of rows/<id>: the record as it stands in the table plus the table's line ending
+  // (supplied when the record is the last one and has none). nullopt if there is no such row.
+  std::optional<std::string> RowText(std::string_view id);
+
+  // The current version, noted as the head of its lineage.
+  core::Snapshot Current();
+  // Bookkeeping after a successful commit: lineage heads and kernel invalidations.
+  // `row_ids`: rows/ entries the commit touched beyond the inserted ones.
+  void OnCommit(const core::CommitResult& result,
+                std::initializer_list<std::string_view> row_ids = {});
+
+  // A change refused by the engine: logged at warn with pid, operation and reason.
+  void LogRefused(uint32_t pid, std::string_view op, std::string_view what,
+                  const core::Status& status);
+  // A change refused by the adapter itself: counted and logged the same way.
+  void Refuse(uint32_t pid, std::string_view op, std::string_view what, int err,
+              std::string_view reason);
+  AdapterStats Stats() const;
+  std::string RenderStatusText();
+
+ private:
+  Options options_;
+  std::string backing_path_;
+  std::string table_name_;
+  uint32_t uid_ = 0;
+  uint32_t gid_ = 0;
+  std::unique_ptr<core::Engine> engine_;
+  Invalidator* invalidator_ = nullptr;
+  InodeTable inodes_;
+  HandleTable handles_;
+  ScratchStore scratch_;
+  PidSnapshots pid_snapshots_;
+  KeyReservations reservations_;
+  std::atomic<uint64_t> refused_{0};
+};
+
+}  // namespace csvfs::fs

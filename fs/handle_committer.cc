@@ -1,0 +1,145 @@
+#include "fs/handle_committer.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+namespace csvfs::fs {
+namespace {
+
+bool ProcessGone(uint32_t pid) {
+  return pid != 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
+CommitOutcome HandleCommitter::Commit(Handle& h, uint32_t pid, CommitPoint point) {
+  switch (h.kind) {
+    case HandleKind::kTableAppend:
+      return CommitAppend(h, pid, point);
+    case HandleKind::kTableRewrite:
+      return CommitTableImage(h, pid, point);
+    case HandleKind::kRowWrite:
+      return CommitRowImage(h, pid, point);
+    default:
+      return {};
+  }
+}
+
+core::Status HandleCommitter::AppendRecords(Handle& h, uint32_t pid, const std::string& records) {
+  auto r = fs_.engine().Append(records, pid);
+  if (!r.ok()) {
+    fs_.LogRefused(pid, "append", fs_.table_name(), r.status());
+    return r.status();
+  }
+  if (r->lsn > h.last_lsn) h.last_lsn = r->lsn;
+  fs_.OnCommit(*r);
+  return core::Status::Ok();
+}
+
+core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_view data,
+                                          uint64_t* lsn) {
+  std::lock_guard<std::mutex> l(h.mu);
+  *lsn = 0;
+  std::string records;
+  core::Status s = h.append->Feed(pid, data, &records);
+  if (!s.ok()) {
+    fs_.LogRefused(pid, "append", fs_.table_name(), s);
+    return s;
+  }
+  if (records.empty()) return core::Status::Ok();
+  CSVFS_RETURN_IF_ERROR(AppendRecords(h, pid, records));
+  *lsn = h.last_lsn;
+  return core::Status::Ok();
+}
+
+CommitOutcome HandleCommitter::CommitAppend(Handle& h, uint32_t pid, CommitPoint point) {
+  std::lock_guard<std::mutex> l(h.mu);
+  CommitOutcome out;
+  // fsync makes durable what is committed; a record still being written stays pending.
+  if (point == CommitPoint::kFsync) return {core::Status::Ok(), h.last_lsn};
+  std::vector<uint32_t> pids;
+  if (point == CommitPoint::kRelease) {
+    pids = h.append->PendingPids();
+  } else {
+    // This writer's remainder, and that of writers that exited without their own close
+    // reaching us (their records can no longer be completed).
+    pids.push_back(pid);
+    for (uint32_t p : h.append->PendingPids()) {
+      if (p != pid && ProcessGone(p)) pids.push_back(p);
+    }
+  }
+  for (uint32_t p : pids) {
+    std::string records;
+    core::Status s = h.append->Finish(p, &records);
+    if (s.ok() && !records.empty()) s = AppendRecords(h, p, records);
+    if (!s.ok()) {
+      if (records.empty()) fs_.LogRefused(p, "append (close)", fs_.table_name(), s);
+      if (p == pid && out.status.ok()) out.status = s;
+    }
+  }
+  out.durable_lsn = h.last_lsn;
+  return out;
+}
+
+CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitPoint point) {
+  std::lock_guard<std::mutex> l(h.mu);
+  RewriteImage& img = *h.image;
+  bool due =
+      point == CommitPoint::kRelease ? img.ShouldCommitAtRelease() : img.ShouldCommitAtFlush();
+  if (!due) return {core::Status::Ok(), h.last_lsn};
+  auto r = fs_.engine().Rewrite(img.base(), img.data(), pid);
+  if (!r.ok()) {
+    img.MarkFailed();
+    fs_.LogRefused(pid, "rewrite", fs_.table_name(), r.status());
+    return {r.status(), 0};
+  }
+  for (const core::Conflict& c : r->conflicts) {
+    spdlog::warn("conflict on row {} (rewrite by pid {}): later commit wins; theirs=[{}] ours=[{}]",
+                 c.id, pid, c.theirs, c.ours);
+  }
+  img.MarkCommitted(r->version);
+  h.last_lsn = r->lsn;
+  fs_.OnCommit(*r);
+  return {core::Status::Ok(), r->lsn};
+}
+
+CommitOutcome HandleCommitter::CommitRowImage(Handle& h, uint32_t pid, CommitPoint point) {
+  std::lock_guard<std::mutex> l(h.mu);
+  RewriteImage& img = *h.image;
+  const std::string what = "rows/" + h.row_id;
+  if (point != CommitPoint::kRelease && !img.ShouldCommitAtFlush() && img.ShouldCommitAtRelease()) {
+    // Emptied (O_TRUNC) and closed with nothing written: a row file must hold one record,
+    // so this close fails. The shell's `cmd > rows/ID` ignores the error of this first close
+    // (of the descriptor it dup2()ed) and commits at the close after its writes; the
+    // refusal is logged at release if nothing was ever committed.
+    img.MarkFailed();
+    h.row_emptied = true;
+    return {core::Status::Invalid("a row file must hold exactly one record, not 0"), 0};
+  }
+  if (point == CommitPoint::kRelease && h.row_emptied && !img.committed_any() &&
+      !img.ShouldCommitAtRelease()) {
+    fs_.Refuse(pid, "truncate", what, EINVAL, "a row file must hold exactly one record, not 0");
+    return {};
+  }
+  bool due =
+      point == CommitPoint::kRelease ? img.ShouldCommitAtRelease() : img.ShouldCommitAtFlush();
+  if (!due) return {core::Status::Ok(), h.last_lsn};
+  auto r = fs_.engine().PutRow(h.row_id, img.data(), h.row_create, h.row_exclusive, pid);
+  if (!r.ok()) {
+    img.MarkFailed();
+    fs_.LogRefused(pid, h.row_create ? "create" : "write", what, r.status());
+    return {r.status(), 0};
+  }
+  h.row_create = false;
+  h.row_exclusive = false;
+  img.MarkCommitted(r->version);
+  h.last_lsn = r->lsn;
+  fs_.OnCommit(*r, {h.row_id});
+  return {core::Status::Ok(), r->lsn};
+}
+
+}  // namespace csvfs::fs

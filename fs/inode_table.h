@@ -1,0 +1,89 @@
+// InodeTable: inode numbers of the mount and their kernel lookup counts. FUSE-free.
+//
+// Fixed inodes: the root, rows/ and the status file. Dynamic ones:
+//  - the table: one inode per lineage (core::Version::lineage()). Appends keep the inode;
+//    any other change publishes a new lineage and hence a new inode, so each inode's bytes
+//    only ever grow at the end and the page cache can never serve a torn version. Each
+//    table node remembers the newest version of its lineage it has seen (`head`).
+//  - rows/<id>: one inode per row id.
+//  - scratch files: one inode per ScratchFile.
+// A dynamic node lives while the kernel holds a lookup reference on it (lookup/create
+// replies add one, forget removes them). Numbers are never reused within a mount.
+//
+// Thread-safety: all methods may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/version.h"
+#include "fs/scratch_store.h"
+
+namespace csvfs::fs {
+
+inline constexpr uint64_t kRootIno = 1;
+inline constexpr uint64_t kRowsIno = 2;
+inline constexpr uint64_t kStatusIno = 3;
+
+enum class NodeKind { kRoot, kRowsDir, kStatus, kTable, kRow, kScratch };
+
+// A copy of a node's identity (not its counters).
+struct NodeInfo {
+  NodeKind kind = NodeKind::kRoot;
+  uint64_t lineage = 0;                  // kTable
+  core::Snapshot head;                   // kTable: newest version of the lineage seen
+  std::string row_id;                    // kRow
+  std::shared_ptr<ScratchFile> scratch;  // kScratch
+};
+
+class InodeTable {
+ public:
+  InodeTable() = default;
+  InodeTable(const InodeTable&) = delete;
+  InodeTable& operator=(const InodeTable&) = delete;
+
+  // The inode of `version`'s lineage, created if needed, with one more lookup reference if
+  // `add_lookup`. Updates the lineage's head if `version` is newer.
+  uint64_t TableIno(const core::Snapshot& version, bool add_lookup);
+  // Updates the head of `version`'s lineage if a node exists for it.
+  void NoteVersion(const core::Snapshot& version);
+  // (inode, lineage) of every live table node.
+  std::vector<std::pair<uint64_t, uint64_t>> TableNodes() const;
+  std::optional<uint64_t> FindTableIno(uint64_t lineage) const;
+
+  uint64_t RowIno(std::string_view id, bool add_lookup);
+  // Allocates a fresh inode number (for a new ScratchFile).
+  uint64_t NewIno();
+  // Registers `file` (its ino comes from NewIno) and adds a lookup reference if asked.
+  void AddScratch(const std::shared_ptr<ScratchFile>& file, bool add_lookup);
+
+  std::optional<NodeInfo> Get(uint64_t ino) const;
+  void AddLookup(uint64_t ino);
+  // Drops `n` lookup references; frees the node at zero (fixed inodes are never freed).
+  void Forget(uint64_t ino, uint64_t n);
+
+  size_t size() const;  // live dynamic nodes
+
+ private:
+  struct Node {
+    NodeInfo info;
+    uint64_t lookups = 0;
+  };
+  Node* FindLocked(uint64_t ino);
+
+  mutable std::mutex mu_;
+  uint64_t next_ino_ = 16;
+  std::unordered_map<uint64_t, Node> nodes_;
+  std::unordered_map<uint64_t, uint64_t> lineage_ino_;
+  std::unordered_map<std::string, uint64_t> row_ino_;
+};
+
+}  // namespace csvfs::fs

@@ -1,0 +1,80 @@
+#include "fs/notifier.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+
+namespace csvfs::fs {
+
+namespace {
+constexpr size_t kMaxQueued = 65536;  // beyond: drop (timeouts bound staleness anyway)
+}
+
+Notifier::~Notifier() { Stop(); }
+
+void Notifier::Start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Notifier::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Notifier::InvalidateInode(uint64_t ino, int64_t off, int64_t len) {
+  Notice n;
+  n.ino = ino;
+  n.off = off;
+  n.len = len;
+  Push(std::move(n));
+}
+
+void Notifier::InvalidateEntry(uint64_t parent, std::string name) {
+  Notice n;
+  n.entry = true;
+  n.ino = parent;
+  n.name = std::move(name);
+  Push(std::move(n));
+}
+
+void Notifier::Push(Notice n) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!started_ || stop_ || queue_.size() >= kMaxQueued) return;
+    queue_.push_back(std::move(n));
+  }
+  cv_.notify_one();
+}
+
+void Notifier::Run() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stop_ and drained
+    Notice n = std::move(queue_.front());
+    queue_.pop_front();
+    l.unlock();
+    Send(n);
+    l.lock();
+  }
+}
+
+void Notifier::Send(const Notice& n) {
+  int rc;
+  if (n.entry) {
+    rc = fuse_lowlevel_notify_inval_entry(session_, n.ino, n.name.c_str(), n.name.size());
+  } else {
+    rc = fuse_lowlevel_notify_inval_inode(session_, n.ino, n.off, n.len);
+  }
+  // -ENOENT: the kernel does not know the inode/entry (nothing cached); fine.
+  if (rc != 0 && rc != -ENOENT) spdlog::debug("invalidation notice failed: {}", rc);
+}
+
+}  // namespace csvfs::fs

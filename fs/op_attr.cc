@@ -1,0 +1,198 @@
+// getattr and setattr.
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "fs/attributes.h"
+#include "fs/durable_reply.h"
+#include "fs/op_common.h"
+#include "fs/ops.h"
+#include "fs/status_errno.h"
+
+namespace csvfs::fs::ops {
+namespace {
+
+// Attributes as seen through an open handle whose private image differs from the inode.
+bool HandleAttr(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi, struct stat* st) {
+  auto h = HandleOf(fs, fi);
+  if (h == nullptr || (h->kind != HandleKind::kTableRewrite && h->kind != HandleKind::kRowWrite)) {
+    return false;
+  }
+  double timeout;
+  if (StatInode(fs, ino, st, &timeout) != 0) std::memset(st, 0, sizeof *st);
+  std::lock_guard<std::mutex> l(h->mu);
+  st->st_ino = ino;
+  st->st_mode = S_IFREG | 0644;
+  st->st_nlink = 1;
+  st->st_size = static_cast<off_t>(h->image->size());
+  st->st_blocks = static_cast<blkcnt_t>((h->image->size() + 511) / 512);
+  return true;
+}
+
+void SetScratchAttr(Request& r, ScratchFile& f, const struct stat* attr, int to_set) {
+  {
+    std::lock_guard<std::mutex> l(f.mu);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (to_set & FUSE_SET_ATTR_SIZE) {
+      uint64_t size = static_cast<uint64_t>(attr->st_size);
+      if (size > r.fs().max_image_bytes()) {
+        r.ReplyErr(EFBIG);
+        return;
+      }
+      f.data.resize(size, '\0');
+      f.mtime = now;
+    }
+    if (to_set & FUSE_SET_ATTR_MODE) f.mode = attr->st_mode & 07777;
+    if (to_set & FUSE_SET_ATTR_UID) f.uid = attr->st_uid;
+    if (to_set & FUSE_SET_ATTR_GID) f.gid = attr->st_gid;
+    if (to_set & FUSE_SET_ATTR_ATIME) f.atime = attr->st_atim;
+    if (to_set & FUSE_SET_ATTR_ATIME_NOW) f.atime = now;
+    if (to_set & FUSE_SET_ATTR_MTIME) f.mtime = attr->st_mtim;
+    if (to_set & FUSE_SET_ATTR_MTIME_NOW) f.mtime = now;
+    f.ctime = now;
+  }
+  struct stat st;
+  FillScratchAttr(f, &st);
+  r.ReplyAttr(st, kScratchTimeout);
+}
+
+// truncate(2) of the table by path: a rewrite of the truncated current content.
+void TruncateTable(Request& r, fuse_ino_t ino, uint64_t size) {
+  Filesystem& fs = r.fs();
+  core::Snapshot cur = fs.Current();
+  if (size == cur->size()) {  // nothing changes: no commit
+    struct stat st;
+    FillTableAttr(fs, ino, *cur, &st);
+    r.ReplyAttr(st, kTableTimeout);
+    return;
+  }
+  if (size > fs.max_image_bytes()) {
+    fs.Refuse(r.pid(), "truncate", fs.table_name(), EFBIG, "staged image over the limit");
+    r.ReplyErr(EFBIG);
+    return;
+  }
+  std::string image(size, '\0');
+  image.resize(cur->Read(0, image.data(), size));
+  image.resize(size, '\0');
+  auto res = fs.engine().Rewrite(cur, image, r.pid());
+  if (!res.ok()) {
+    fs.LogRefused(r.pid(), "truncate", fs.table_name(), res.status());
+    ReplyStatus(r, res.status());
+    return;
+  }
+  fs.OnCommit(*res);
+  struct stat st;
+  FillTableAttr(fs, ino, *res->version, &st);
+  ReplyWhenDurable(r, res->lsn, "truncate",
+                   [st](fuse_req_t req) { fuse_reply_attr(req, &st, kTableTimeout); });
+}
+
+// truncate(2) of a row file by path.
+void TruncateRow(Request& r, fuse_ino_t ino, const std::string& id, uint64_t size) {
+  Filesystem& fs = r.fs();
+  auto content = fs.RowText(id);
+  if (!content) {
+    r.ReplyErr(ENOENT);
+    return;
+  }
+  if (size == content->size()) {
+    struct stat st;
+    FillRowAttr(fs, ino, size, fs.Current()->mtime_ns(), &st);
+    r.ReplyAttr(st, kRowTimeout);
+    return;
+  }
+  content->resize(size, '\0');
+  auto res = fs.engine().PutRow(id, *content, false, false, r.pid());
+  if (!res.ok()) {
+    fs.LogRefused(r.pid(), "truncate", "rows/" + id, res.status());
+    ReplyStatus(r, res.status());
+    return;
+  }
+  fs.OnCommit(*res, {id});
+  struct stat st;
+  FillRowAttr(fs, ino, size, res->version->mtime_ns(), &st);
+  ReplyWhenDurable(r, res->lsn, "truncate",
+                   [st](fuse_req_t req) { fuse_reply_attr(req, &st, kRowTimeout); });
+}
+
+}  // namespace
+
+void Getattr(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
+  Filesystem& fs = r.fs();
+  struct stat st;
+  if (HandleAttr(fs, ino, fi, &st)) {
+    r.ReplyAttr(st, 0);
+    return;
+  }
+  double timeout = 0;
+  int err = StatInode(fs, ino, &st, &timeout);
+  if (err != 0) {
+    r.ReplyErr(err);
+    return;
+  }
+  r.ReplyAttr(st, timeout);
+}
+
+void Setattr(Request& r, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+  Filesystem& fs = r.fs();
+  auto info = fs.inodes().Get(ino);
+  if (!info) {
+    r.ReplyErr(ENOENT);
+    return;
+  }
+  const bool sets_size = (to_set & FUSE_SET_ATTR_SIZE) != 0;
+  if (fs.read_only() && (to_set & ~(FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW)) != 0) {
+    r.ReplyErr(EROFS);
+    return;
+  }
+  if (info->kind == NodeKind::kScratch) {
+    SetScratchAttr(r, *info->scratch, attr, to_set);
+    return;
+  }
+  if (sets_size) {
+    uint64_t size = static_cast<uint64_t>(attr->st_size);
+    if (info->kind != NodeKind::kTable && info->kind != NodeKind::kRow) {
+      r.ReplyErr(info->kind == NodeKind::kStatus ? EACCES : EISDIR);
+      return;
+    }
+    auto h = HandleOf(fs, fi);
+    if (h != nullptr && h->image != nullptr) {  // ftruncate / O_TRUNC on a rewriting handle
+      core::Status s;
+      {
+        std::lock_guard<std::mutex> l(h->mu);
+        s = h->image->Truncate(size);
+      }
+      if (!s.ok()) {
+        ReplyStatus(r, s);
+        return;
+      }
+      struct stat st;
+      HandleAttr(fs, ino, fi, &st);
+      r.ReplyAttr(st, 0);
+      return;
+    }
+    if (info->kind == NodeKind::kTable) {
+      TruncateTable(r, ino, size);
+    } else {
+      TruncateRow(r, ino, info->row_id, size);
+    }
+    return;
+  }
+  // mode, owner and times of the table, rows and directories are fixed: accepted (so
+  // `touch` and tools that copy attributes succeed) and ignored; no byte changes.
+  struct stat st;
+  if (HandleAttr(fs, ino, fi, &st)) {
+    r.ReplyAttr(st, 0);
+    return;
+  }
+  double timeout = 0;
+  int err = StatInode(fs, ino, &st, &timeout);
+  if (err != 0) {
+    r.ReplyErr(err);
+    return;
+  }
+  r.ReplyAttr(st, timeout);
+}
+
+}  // namespace csvfs::fs::ops

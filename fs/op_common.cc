@@ -1,0 +1,77 @@
+#include "fs/op_common.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "fs/attributes.h"
+#include "fs/names.h"
+#include "fs/status_errno.h"
+
+namespace csvfs::fs {
+
+int LookupEntry(Filesystem& fs, fuse_ino_t parent, std::string_view name, fuse_entry_param* e) {
+  std::memset(e, 0, sizeof *e);
+  if (int err = CheckName(name)) return err == EINVAL ? ENOENT : err;
+  uint64_t ino = 0;
+  if (parent == kRootIno) {
+    if (name == fs.table_name()) {
+      ino = fs.inodes().TableIno(fs.Current(), /*add_lookup=*/true);
+    } else if (name == "rows") {
+      ino = kRowsIno;
+    } else if (name == kStatusFileName) {
+      ino = kStatusIno;
+    } else if (auto file = fs.scratch().Find(std::string(name))) {
+      fs.inodes().AddScratch(file, /*add_lookup=*/true);
+      ino = file->ino;
+    } else {
+      return ENOENT;
+    }
+  } else if (parent == kRowsIno) {
+    std::string id(name);
+    if (!fs.engine().RowContent(id) && !fs.reservations().IsReserved(id)) return ENOENT;
+    ino = fs.inodes().RowIno(id, /*add_lookup=*/true);
+  } else {
+    auto info = fs.inodes().Get(parent);
+    return info ? ENOTDIR : ENOENT;
+  }
+  double timeout = 0;
+  int err = StatInode(fs, ino, &e->attr, &timeout);
+  if (err != 0) {
+    fs.inodes().Forget(ino, 1);
+    return err;
+  }
+  e->ino = ino;
+  e->generation = 1;
+  e->attr_timeout = timeout;
+  e->entry_timeout = timeout == kScratchTimeout ? kScratchEntryTimeout : timeout;
+  return 0;
+}
+
+std::shared_ptr<Handle> HandleOf(Filesystem& fs, const fuse_file_info* fi) {
+  if (fi == nullptr || fi->fh == 0) return nullptr;
+  return fs.handles().Get(fi->fh);
+}
+
+void ReplyStatus(Request& r, const core::Status& s) { r.ReplyErr(StatusToErrno(s)); }
+
+void DropHandleResources(Filesystem& fs, Handle& h) {
+  std::lock_guard<std::mutex> l(h.mu);
+  if (h.row_reserved) {
+    fs.reservations().Release(h.row_id);
+    h.row_reserved = false;
+  }
+}
+
+void ReplyOpened(Request& r, std::shared_ptr<Handle> h, fuse_file_info* fi,
+                 const fuse_entry_param* entry) {
+  Filesystem& fs = r.fs();
+  fi->fh = fs.handles().Add(h);
+  int rc = entry != nullptr ? r.ReplyCreate(*entry, fi) : r.ReplyOpen(fi);
+  if (rc == -ENOENT) {  // the opener was interrupted: no release will come
+    fs.handles().Remove(fi->fh);
+    DropHandleResources(fs, *h);
+    if (entry != nullptr) fs.inodes().Forget(entry->ino, 1);
+  }
+}
+
+}  // namespace csvfs::fs

@@ -1,0 +1,40 @@
+// Helpers shared by the FUSE operation handlers.
+#pragma once
+
+#include <fuse_lowlevel.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "fs/filesystem.h"
+#include "fs/handle.h"
+#include "fs/request.h"
+
+namespace csvfs::fs {
+
+// Fills *e for `name` in directory `parent`, taking one lookup reference on success.
+// Returns 0 or an errno (ENOENT for a missing name).
+int LookupEntry(Filesystem& fs, fuse_ino_t parent, std::string_view name, fuse_entry_param* e);
+
+// The handle of `fi`, or nullptr.
+std::shared_ptr<Handle> HandleOf(Filesystem& fs, const fuse_file_info* fi);
+
+// Replies with the errno of a failed engine Status.
+void ReplyStatus(Request& r, const core::Status& s);
+
+// Registers `h`, sets fi->fh and replies to the open/create (entry given: create). If the
+// opener vanished meanwhile, undoes the registration.
+void ReplyOpened(Request& r, std::shared_ptr<Handle> h, fuse_file_info* fi,
+                 const fuse_entry_param* entry);
+
+// Releases what a handle holds beyond its memory (row key reservations).
+void DropHandleResources(Filesystem& fs, Handle& h);
+
+namespace ops {
+// Opens an existing node for `fi->flags` (op_open.cc); nullptr with *err on failure.
+std::shared_ptr<Handle> OpenNode(Request& r, fuse_ino_t ino, fuse_file_info* fi, int* err);
+}  // namespace ops
+
+}  // namespace csvfs::fs

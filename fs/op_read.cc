@@ -1,0 +1,115 @@
+// read: snapshot reads of the table (page-cache friendly), and reads of private images,
+// row contents, the status text and scratch files.
+#include <algorithm>
+#include <cerrno>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fs/op_common.h"
+#include "fs/ops.h"
+
+namespace csvfs::fs::ops {
+namespace {
+
+void ReplySlice(Request& r, std::string_view data, size_t size, off_t off) {
+  uint64_t o = static_cast<uint64_t>(off);
+  if (o >= data.size()) {
+    r.ReplyBuf(nullptr, 0);
+    return;
+  }
+  size_t n = std::min<uint64_t>(size, data.size() - o);
+  r.ReplyBuf(data.data() + o, n);
+}
+
+// The version a table handle reads at [off, off+size): its snapshot while the range lies
+// inside it; past its end, the newest version of the same lineage (the bytes it already
+// has are identical there, and `tail -f` sees what was appended).
+//
+// The reading process is noted as having read that version: a rewrite or rename over the
+// table that it commits later merges against what it actually saw (the bytes it reads up to
+// its EOF are those of this version or a newer one of the same lineage).
+core::Snapshot ReadVersion(Filesystem& fs, Handle& h, uint64_t end, uint32_t pid) {
+  std::lock_guard<std::mutex> l(h.mu);
+  if (end > h.snap->size()) {
+    core::Snapshot cur = fs.Current();
+    if (cur->lineage() == h.snap->lineage()) {
+      if (cur->number() > h.snap->number()) h.snap = cur;
+    } else if (auto info = fs.inodes().Get(h.ino); info && info->kind == NodeKind::kTable &&
+                                                   info->head &&
+                                                   info->head->lineage() == h.snap->lineage() &&
+                                                   info->head->number() > h.snap->number()) {
+      h.snap = info->head;
+    }
+  }
+  if (pid != h.recorded_pid || h.snap->number() != h.recorded_number) {
+    fs.pid_snapshots().Remember(pid, h.snap);
+    h.recorded_pid = pid;
+    h.recorded_number = h.snap->number();
+  }
+  return h.snap;
+}
+
+void ReadTable(Request& r, Handle& h, size_t size, off_t off) {
+  core::Snapshot v = ReadVersion(r.fs(), h, static_cast<uint64_t>(off) + size, r.pid());
+  std::vector<std::string_view> pieces;
+  v->ReadPieces(static_cast<uint64_t>(off), size,
+                [&pieces](std::string_view p) { pieces.push_back(p); });
+  if (pieces.size() == 1) {
+    r.ReplyBuf(pieces[0].data(), pieces[0].size());  // v keeps the bytes alive until then
+    return;
+  }
+  std::string buf;
+  for (std::string_view p : pieces) buf.append(p);
+  r.ReplyBuf(buf.data(), buf.size());
+}
+
+}  // namespace
+
+void Read(Request& r, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  auto h = HandleOf(r.fs(), fi);
+  if (h == nullptr) {
+    r.ReplyErr(EBADF);
+    return;
+  }
+  if (off < 0) {
+    r.ReplyErr(EINVAL);
+    return;
+  }
+  switch (h->kind) {
+    case HandleKind::kTableRead:
+    case HandleKind::kTableAppend:
+      ReadTable(r, *h, size, off);
+      return;
+    case HandleKind::kTableRewrite:
+    case HandleKind::kRowWrite: {
+      std::string buf(size, '\0');
+      {
+        std::lock_guard<std::mutex> l(h->mu);
+        buf.resize(h->image->Read(static_cast<uint64_t>(off), buf.data(), size));
+      }
+      r.ReplyBuf(buf.data(), buf.size());
+      return;
+    }
+    case HandleKind::kRowRead:
+    case HandleKind::kStatus:
+      ReplySlice(r, h->content, size, off);
+      return;
+    case HandleKind::kScratch: {
+      std::string buf;
+      {
+        std::lock_guard<std::mutex> l(h->scratch->mu);
+        uint64_t o = static_cast<uint64_t>(off);
+        if (o < h->scratch->data.size()) buf = h->scratch->data.substr(o, size);
+      }
+      r.ReplyBuf(buf.data(), buf.size());
+      return;
+    }
+    case HandleKind::kDir:
+      r.ReplyErr(EISDIR);
+      return;
+  }
+  r.ReplyErr(EBADF);
+}
+
+}  // namespace csvfs::fs::ops

@@ -1,0 +1,67 @@
+// init, statfs, access: session-wide operations.
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "fs/op_common.h"
+#include "fs/ops.h"
+
+namespace csvfs::fs::ops {
+
+void Init(void* userdata, fuse_conn_info* conn) {
+  // Cached data is invalidated explicitly (fs/notifier.h): mtime moves with every commit,
+  // which must not throw away the page cache of readers of an unchanged lineage.
+  conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
+  // The writeback cache would hide record boundaries and acknowledge writes early.
+  conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+}
+
+void Statfs(Request& r, fuse_ino_t ino) {
+  Filesystem& fs = r.fs();
+  struct statvfs st;
+  std::memset(&st, 0, sizeof st);
+  std::string dir = std::filesystem::path(fs.backing_path()).parent_path().string();
+  if (statvfs(dir.empty() ? "/" : dir.c_str(), &st) != 0) {
+    st.f_bsize = 4096;
+    st.f_frsize = 4096;
+  }
+  st.f_namemax = 255;
+  st.f_files = fs.Current()->row_count() + 3 + fs.scratch().count();
+  st.f_ffree = 1u << 20;
+  st.f_favail = st.f_ffree;
+  if (fs.read_only()) st.f_flag |= ST_RDONLY;
+  r.ReplyStatfs(st);
+}
+
+void Access(Request& r, fuse_ino_t ino, int mask) {
+  Filesystem& fs = r.fs();
+  auto info = fs.inodes().Get(ino);
+  if (!info) {
+    r.ReplyErr(ENOENT);
+    return;
+  }
+  if ((mask & W_OK) != 0) {
+    if (fs.read_only()) {
+      r.ReplyErr(EROFS);
+      return;
+    }
+    if (info->kind == NodeKind::kStatus) {
+      r.ReplyErr(EACCES);
+      return;
+    }
+  }
+  if ((mask & X_OK) != 0 && info->kind != NodeKind::kRoot && info->kind != NodeKind::kRowsDir) {
+    if (info->kind != NodeKind::kScratch || (info->scratch->mode & 0111) == 0) {
+      r.ReplyErr(EACCES);
+      return;
+    }
+  }
+  r.ReplyErr(0);
+}
+
+}  // namespace csvfs::fs::ops

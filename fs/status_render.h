@@ -1,0 +1,27 @@
+// Renders the read-only status file `.csvfs-status` (SPEC section 6). FUSE-free.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/engine.h"
+
+namespace csvfs::fs {
+
+inline constexpr const char* kStatusFileName = ".csvfs-status";
+
+// Counters kept by the adapter itself.
+struct AdapterStats {
+  uint64_t open_handles = 0;
+  uint64_t scratch_files = 0;
+  uint64_t refused = 0;  // changes refused at the adapter (before reaching the engine)
+};
+
+// "key: value" lines, one per fact.
+std::string RenderStatus(const core::EngineStats& engine, const AdapterStats& adapter,
+                         const std::string& backing, const std::string& sync_mode);
+
+// An ISO-8601 UTC time for a nanosecond timestamp, or "never" for 0.
+std::string FormatTimeNs(int64_t ns);
+
+}  // namespace csvfs::fs

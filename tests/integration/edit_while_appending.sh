@@ -1,0 +1,49 @@
+#!/bin/bash
+# An in-place editor that writes a temp file and renames it over the table (sed -i, perl -i, or
+# a python tempfile + os.replace script: IT_ARGS[0]) runs five times while two shell loops
+# append rows A1..A500. Every edit lands (the rows it deletes are gone) and no appended row is
+# lost or duplicated.
+. "$(dirname "$0")/lib.sh"
+it_init "$@"
+tool=${IT_ARGS[0]:?sed, perl or python}
+
+{
+  echo "id,tag"
+  for i in $(seq 1 300); do
+    if [ $((i % 6)) = 0 ]; then echo "r$i,keep"; else echo "r$i,d$((i % 6))"; fi
+  done
+} >"$B"
+mount_csvfs "$B" "$M"
+
+edit() {  # deletes the rows tagged d$1
+  case $tool in
+    sed) t sed -i "/,d$1\$/d" "$TB" ;;
+    perl) t perl -i -ne "print unless /,d$1\$/" "$TB" ;;
+    python) py replace_filter.py "$TB" ",d$1" ;;
+  esac
+}
+appended() { t grep -c '^A' "$TB" || true; }
+enough_appended() { [ "$(appended)" -ge 20 ]; }
+
+pids=()
+for range in "1 250" "251 500"; do
+  t bash -c 'for i in $(seq $1 $2); do echo "A$i,app" >>"$3"; done' _ $range "$TB" &
+  pids+=($!)
+done
+wait_for 20 "the appenders to start" enough_appended
+for n in 1 2 3 4 5; do
+  edit "$n" || fail "$tool edit $n failed"
+  note "$tool edit $n done with $(appended) of 500 rows appended"
+done
+for p in "${pids[@]}"; do wait "$p" || fail "an appending loop failed"; done
+
+t cat "$TB" >"$T/got"
+assert_eq "id,tag" "$(head -n 1 "$T/got")" "header"
+assert_eq 0 "$(grep -c ',d[1-5]$' "$T/got" || true)" "rows the edits deleted"
+assert_eq "$(seq 6 6 300 | sed 's/.*/r&,keep/')" "$(grep '^r' "$T/got")" "the kept rows, in order"
+a_rows() { awk -F, -v lo="$1" -v hi="$2" '/^A/ { n = substr($1, 2) + 0; if (n >= lo && n <= hi) print }' "$T/got"; }
+assert_eq "$(seq 1 250 | sed 's/.*/A&,app/')" "$(a_rows 1 250)" "rows A1..A250, each once, in order"
+assert_eq "$(seq 251 500 | sed 's/.*/A&,app/')" "$(a_rows 251 500)" "rows A251..A500, each once, in order"
+assert_eq 551 "$(wc -l <"$T/got")" "line count"
+assert_root_clean
+finish "$T/got"

@@ -1,0 +1,163 @@
+// Unit tests of commits through handles (fs/handle_committer.h) against the real engine
+// over an in-memory Env: append reassembly per pid, flush/release epochs, invalidations.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/engine.h"
+#include "core/env.h"
+#include "fs/filesystem.h"
+#include "fs/handle_committer.h"
+#include "tests/unit/engine_test_util.h"
+
+using namespace csvfs;  // NOLINT: test brevity
+using fs::CommitPoint;
+using fs::Handle;
+using fs::HandleKind;
+
+namespace {
+
+struct RecordingInvalidator : fs::Invalidator {
+  std::vector<std::string> log;
+  void InvalidateInode(uint64_t ino, int64_t off, int64_t len) override {
+    log.push_back("inode " + std::to_string(ino) + " " + std::to_string(off));
+  }
+  void InvalidateEntry(uint64_t parent, std::string name) override {
+    log.push_back("entry " + std::to_string(parent) + " " + name);
+  }
+};
+
+struct Fixture {
+  std::unique_ptr<core::Env> env = core::NewMemEnv();
+  std::unique_ptr<fs::Filesystem> fs;
+  RecordingInvalidator inv;
+  explicit Fixture(const std::string& content = "id,name\n1,a\n2,b\n") {
+    testing::PutFile(env.get(), "/d", "t.csv", content);
+    fs::Options o;
+    o.backing = "/d/t.csv";
+    o.mountpoint = "/tmp";
+    o.sync = core::SyncMode::kOff;
+    core::EngineOptions eo = fs::ToEngineOptions(o);
+    eo.env = env.get();
+    auto e = core::Engine::Open(eo);
+    REQUIRE(e.ok());
+    fs = std::make_unique<fs::Filesystem>(o);
+    fs->AttachEngine(std::move(e.value()));
+    fs->set_invalidator(&inv);
+  }
+  std::string Table() { return testing::Render(*fs->engine().Current()); }
+  std::shared_ptr<Handle> AppendHandle() {
+    auto h = std::make_shared<Handle>(HandleKind::kTableAppend, 16, O_WRONLY | O_APPEND, 1);
+    h->append = std::make_unique<fs::AppendBuffer>(1 << 20);
+    return h;
+  }
+  std::shared_ptr<Handle> RewriteHandle(bool trunc) {
+    auto cur = fs->engine().Current();
+    auto h = std::make_shared<Handle>(HandleKind::kTableRewrite, 16, O_WRONLY, 1);
+    h->image =
+        std::make_unique<fs::RewriteImage>(trunc ? "" : testing::Render(*cur), cur, trunc, 1 << 20);
+    return h;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fs: committer: a record is committed by the write that completes it", "[fs]") {
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.AppendHandle();
+  uint64_t lsn = 0;
+  REQUIRE(c.AppendWrite(*h, 10, "3,c", &lsn).ok());
+  CHECK(lsn == 0);
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n");
+  REQUIRE(c.AppendWrite(*h, 20, "4,d\n", &lsn).ok());  // another pid, own record
+  CHECK(lsn != 0);
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n");
+  REQUIRE(c.AppendWrite(*h, 10, "cc\n5,", &lsn).ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,ccc\n");
+  // close by pid 10: its remainder "5," is a valid record without newline.
+  auto out = c.Commit(*h, 10, CommitPoint::kFlush);
+  REQUIRE(out.status.ok());
+  CHECK(out.durable_lsn == h->last_lsn);
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,ccc\n5,\n");
+}
+
+TEST_CASE("fs: committer: unterminated quote at close fails and commits nothing", "[fs]") {
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.AppendHandle();
+  uint64_t lsn = 0;
+  REQUIRE(c.AppendWrite(*h, 10, "3,\"open", &lsn).ok());
+  auto out = c.Commit(*h, 10, CommitPoint::kFlush);
+  CHECK(out.status.code() == core::Code::kInvalid);
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n");
+}
+
+TEST_CASE("fs: committer: fsync does not cut a record in progress", "[fs]") {
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.AppendHandle();
+  uint64_t lsn = 0;
+  REQUIRE(c.AppendWrite(*h, 10, "3,par", &lsn).ok());
+  REQUIRE(c.Commit(*h, 10, CommitPoint::kFsync).status.ok());
+  REQUIRE(c.AppendWrite(*h, 10, "tial\n", &lsn).ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n3,partial\n");
+}
+
+TEST_CASE("fs: committer: appends invalidate only the tail of the same inode", "[fs]") {
+  Fixture f;
+  uint64_t ino = f.fs->inodes().TableIno(f.fs->Current(), true);
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.AppendHandle();
+  uint64_t lsn = 0;
+  REQUIRE(c.AppendWrite(*h, 10, "3,c\n", &lsn).ok());
+  REQUIRE(f.inv.log.size() >= 1);
+  CHECK(f.inv.log[0] == "inode " + std::to_string(ino) + " 0");
+}
+
+TEST_CASE("fs: committer: `cmd > table` commits at the flush after the writes", "[fs]") {
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.RewriteHandle(/*trunc=*/true);
+  // The shell closes its original descriptor first: nothing may be committed.
+  REQUIRE(c.Commit(*h, 1, CommitPoint::kFlush).status.ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n");
+  REQUIRE(h->image->Write(0, "id,name\n2,b\n").ok());
+  REQUIRE(c.Commit(*h, 1, CommitPoint::kFlush).status.ok());
+  CHECK(f.Table() == "id,name\n2,b\n");
+  REQUIRE(c.Commit(*h, 1, CommitPoint::kRelease).status.ok());
+  CHECK(f.Table() == "id,name\n2,b\n");
+  // A new lineage: the table entry is invalidated.
+  bool saw_entry = false;
+  for (const auto& l : f.inv.log) saw_entry |= l == "entry 1 t.csv";
+  CHECK(saw_entry);
+}
+
+TEST_CASE("fs: committer: `: > table` commits the truncation at release", "[fs]") {
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.RewriteHandle(/*trunc=*/true);
+  REQUIRE(c.Commit(*h, 1, CommitPoint::kFlush).status.ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n");
+  REQUIRE(c.Commit(*h, 1, CommitPoint::kRelease).status.ok());
+  CHECK(f.fs->engine().Current()->row_count() == 0);
+}
+
+TEST_CASE("fs: committer: a row file write replaces the row at flush", "[fs]") {
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = std::make_shared<Handle>(HandleKind::kRowWrite, 17, O_WRONLY | O_TRUNC, 1);
+  h->row_id = "2";
+  h->image = std::make_unique<fs::RewriteImage>("", f.fs->Current(), true, 1 << 20);
+  REQUIRE(h->image->Write(0, "2,B\n").ok());
+  REQUIRE(c.Commit(*h, 1, CommitPoint::kFlush).status.ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,B\n");
+  // Two records: refused, nothing changes.
+  REQUIRE(h->image->Write(0, "2,X\n3,Y\n").ok());
+  CHECK(c.Commit(*h, 1, CommitPoint::kFlush).status.code() == core::Code::kInvalid);
+  CHECK(f.Table() == "id,name\n1,a\n2,B\n");
+}

@@ -171,8 +171,26 @@ Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::s
     int64_t cur_pos;
   };
   std::vector<Out> out;
+  // Rows others added that the image also holds verbatim were seen by the writer (it read
+  // past its base snapshot): the same change on both sides is applied once.
+  std::unordered_map<std::string_view, std::vector<size_t>> others_by_bytes;
+  if (!table.key_mode()) {
+    for (size_t i = cur_rows.size(); i-- > 0;) {
+      if (!base_index.count(cur_rows[i].id)) others_by_bytes[cur_rows[i].bytes].push_back(i);
+    }
+  }
   for (size_t j = 0; j < img.records.size(); ++j) {
     const std::string& rec = img.records[j];
+    if (match[j] == kNew && !others_by_bytes.empty()) {
+      auto it = others_by_bytes.find(rec);
+      if (it != others_by_bytes.end() && !it->second.empty()) {
+        size_t i = it->second.back();
+        it->second.pop_back();
+        cur_used[i] = true;
+        out.push_back({RewriteEntry{true, cur_rows[i].id, ""}, int64_t(i)});
+        continue;
+      }
+    }
     if (match[j] == kNew) {
       std::string id = table.key_mode() ? img.keys[j] : std::to_string(next_id++);
       auto c = cur_index.find(id);

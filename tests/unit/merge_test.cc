@@ -160,3 +160,13 @@ TEST_CASE("merge: rewrites survive reopen with ids") {
   REQUIRE(Render(*e.value()->Current()) == "h\nb\nnew\ntail\n");
   REQUIRE(Ids(*e.value()->Current()) == ids);
 }
+
+TEST_CASE("merge: rows others appended that the writer read past its base count once") {
+  Fixture f("h\na\nb\n");
+  auto base = f.e->Current();
+  REQUIRE(f.e->Append("c\nd\n", 1).ok());
+  // The writer saw c (read beyond its snapshot) but not d, and deleted a.
+  REQUIRE(f.e->Rewrite(base, "h\nb\nc\n", 2).ok());
+  REQUIRE(f.Table() == "h\nb\nc\nd\n");
+  REQUIRE(Ids(*f.e->Current()) == std::vector<std::string>{"2", "3", "4"});
+}

@@ -210,14 +210,15 @@ Status Engine::Impl::RunCheckpoint() {
     captured.clear();
     captured_payloads.clear();
   }
-  auto give_up = [&](const Status& s, bool fatal) {
+  auto give_up = [&](const Status& s, bool is_fatal) {
     {
       std::lock_guard<std::mutex> l(write_mu);
       capturing = false;
       captured.clear();
       captured_payloads.clear();
     }
-    if (fatal) {
+    if (is_fatal) {
+      store->AbandonCheckpoint();
       FailSync(s);
     } else {
       store->AbandonCheckpoint();
@@ -225,8 +226,10 @@ Status Engine::Impl::RunCheckpoint() {
     }
     return s;
   };
+  // ENOSPC: try again later. An I/O error (a failed fsync): the store's state is unknown.
+  auto fatal = [](const Status& st) { return st.code() == Code::kIoError; };
   auto ck = store->WriteCheckpointFile(*v, lsn, next_id);
-  if (!ck.ok()) return give_up(ck.status(), false);
+  if (!ck.ok()) return give_up(ck.status(), fatal(ck.status()));
   auto next = std::make_unique<Table>(table->config());
   Status s = next->LoadLayout(ck->file, ck->layout, next_id);
   if (!s.ok()) return give_up(s, false);
@@ -237,7 +240,7 @@ Status Engine::Impl::RunCheckpoint() {
     first_frames = captured;
   }
   s = store->StartNextJournal(ck.value(), first_frames);
-  if (!s.ok()) return give_up(s, false);
+  if (!s.ok()) return give_up(s, fatal(s));
   s = store->InstallCheckpointFile();
   if (!s.ok()) return give_up(s, /*fatal=*/true);  // BACKING's state is now unknown
   std::lock_guard<std::mutex> l(write_mu);

@@ -20,6 +20,7 @@ struct Engine::Impl {
   // Commits: serialized by write_mu.
   std::mutex write_mu;
   uint64_t last_lsn = 0;
+  uint64_t folded_lsn = 0;       // everything up to here is in BACKING (UINT64_MAX: unknown)
   int64_t last_time = 0;
   bool capturing = false;        // a checkpoint is running: keep frames committed meanwhile
   std::string captured;          // their frames
@@ -203,6 +204,7 @@ Status Engine::Impl::RunCheckpoint() {
   uint64_t lsn, next_id;
   {
     std::lock_guard<std::mutex> l(write_mu);
+    if (last_lsn == folded_lsn) return Status::Ok();  // nothing to fold
     v = table->current();
     lsn = last_lsn;
     next_id = table->next_id();
@@ -261,6 +263,7 @@ Status Engine::Impl::RunCheckpoint() {
   capturing = false;
   captured.clear();
   captured_payloads.clear();
+  folded_lsn = lsn;
   table = std::move(next);
   Publish(table->current());
   journal_bytes = store->journal()->Size();
@@ -325,6 +328,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   impl->store = std::move(store.value());
   impl->table = std::move(rec.table);
   impl->last_lsn = impl->written_lsn = impl->synced_lsn = rec.last_lsn;
+  impl->folded_lsn = rec.needs_checkpoint ? UINT64_MAX : rec.last_lsn;
   impl->last_time = impl->table->current()->mtime_ns();
   impl->journal_bytes = rec.journal_bytes;
   impl->Publish(impl->table->current());

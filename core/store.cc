@@ -1,5 +1,6 @@
 #include "core/store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -240,14 +241,16 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
     b.lineage = table->current()->lineage();
     b.mtime_ns = table->current()->mtime_ns();
     b.flags = flags_;
-    std::vector<uint64_t> cur_ids;
-    table->current()->ForEachRow([&](std::string_view id, std::string_view, RowRef) {
-      uint64_t v = 0;
-      std::from_chars(id.data(), id.data() + id.size(), v);
-      cur_ids.push_back(v);
-      return true;
-    });
-    if (cfg.key_name.empty()) b.id_runs = ToIdRuns(cur_ids);
+    if (cfg.key_name.empty()) {
+      // Load gave the first rows the base's ids and numbered the rest from first_fresh.
+      uint64_t rows = table->current()->row_count(), listed = 0;
+      for (const auto& [first, count] : base.id_runs) {
+        uint64_t take = std::min(count, rows - listed);
+        if (take > 0) b.id_runs.emplace_back(first, take);
+        listed += take;
+      }
+      if (listed < rows) b.id_runs.emplace_back(first_fresh, rows - listed);
+    }
     CSVFS_RETURN_IF_ERROR(WriteFreshJournal(b));
   } else {
     auto jf = dir_->OpenAppend(names_.journal);

@@ -41,7 +41,7 @@ struct Engine::Impl {
   uint64_t written_lsn = 0, synced_lsn = 0;
   std::vector<Waiter> waiters;
   Status sync_error;  // set once: the store is read-only from then on
-  bool stop = false;
+  std::atomic<bool> stop{false};
   std::thread syncer;
 
   // Checkpoints.
@@ -495,11 +495,11 @@ Status Engine::Close() {
     if (!d.sync_error.ok()) s = Status::ReadOnly(d.sync_error.message());
   }
   if (s.ok() && d.store) s = d.RunCheckpoint();
+  d.stop = true;
   {
-    std::lock_guard<std::mutex> l(d.sync_mu);
-    d.stop = true;
+    std::lock_guard<std::mutex> l(d.sync_mu);  // no waiter can miss the notification
+    d.sync_cv.notify_all();
   }
-  d.sync_cv.notify_all();
   {
     std::lock_guard<std::mutex> l(d.ckpt_mu);
     d.ckpt_cv.notify_all();

@@ -43,7 +43,8 @@ Result<Image> ParseImage(const Table& table, std::string_view image) {
   const TableConfig& cfg = table.config();
   if (cfg.header && !spans.empty()) {
     img.has_header = true;
-    img.header = table.Normalize(image.substr(spans[0].begin, spans[0].next - spans[0].begin));
+    std::string_view hdr = image.substr(spans[0].begin, spans[0].next - spans[0].begin);
+    img.header = spans[0].eol() == LineEnding::kNone ? table.Normalize(hdr) : std::string(hdr);
     want = spans[0].fields;
     first = 1;
     if (table.key_mode()) {

@@ -70,6 +70,7 @@ Result<Op> Op::Decode(std::string_view in) {
   uint64_t time;
   if (!GetU64(&in, &op.lsn) || !GetU64(&in, &time) || in.empty()) return bad();
   op.time_ns = int64_t(time);
+  if (uint8_t(in[0]) > 1) return bad();
   op.set_header = in[0] != 0;
   in.remove_prefix(1);
   if (!GetString(&in, &op.header)) return bad();
@@ -84,7 +85,7 @@ Result<Op> Op::Decode(std::string_view in) {
   } else {
     op.entries.resize(n);
     for (auto& e : op.entries) {
-      if (in.empty()) return bad();
+      if (in.empty() || uint8_t(in[0]) > 1) return bad();
       e.keep = in[0] != 0;
       in.remove_prefix(1);
       if (!GetString(&in, &e.id)) return bad();

@@ -45,12 +45,12 @@ void RowBlock::AddMappedRow(uint64_t end, uint64_t id) {
 
 char* RowBlock::Allocate(size_t n) {
   if (n > kArenaChunk / 4) {
-    arena_.push_back(std::make_unique<char[]>(n));
+    arena_.push_back(std::unique_ptr<char[]>(new char[n]));  // not zero-filled
     arena_bytes_ += n;
     return arena_.back().get();
   }
   if (cur_chunk_ == nullptr || arena_used_ + n > kArenaChunk) {
-    arena_.push_back(std::make_unique<char[]>(kArenaChunk));
+    arena_.push_back(std::unique_ptr<char[]>(new char[kArenaChunk]));
     cur_chunk_ = arena_.back().get();
     arena_used_ = 0;
     arena_bytes_ += kArenaChunk;

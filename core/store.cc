@@ -255,7 +255,7 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
   } else {
     auto jf = dir_->OpenAppend(names_.journal);
     if (!jf.ok()) return jf.status();
-    journal_ = std::move(jf.value());
+    SetJournal(std::move(jf.value()));
   }
   out->journal_bytes = journal_->Size();
   out->table = std::move(table);
@@ -271,7 +271,7 @@ Status Store::WriteFreshJournal(const JournalBase& base) {
   CSVFS_RETURN_IF_ERROR(jf->Sync());
   CSVFS_RETURN_IF_ERROR(dir_->Rename(names_.journal_new, names_.journal));
   CSVFS_RETURN_IF_ERROR(dir_->Sync());
-  journal_ = std::move(jf);
+  SetJournal(std::move(jf));
   return Status::Ok();
 }
 
@@ -368,7 +368,7 @@ Status Store::FinishNextJournal(std::string_view frames) {
   CSVFS_RETURN_IF_ERROR(next_journal_->Sync());
   CSVFS_RETURN_IF_ERROR(dir_->Rename(names_.journal_new, names_.journal));
   CSVFS_RETURN_IF_ERROR(dir_->Sync());
-  journal_ = std::move(next_journal_);
+  SetJournal(std::move(next_journal_));
   return Status::Ok();
 }
 
@@ -392,7 +392,7 @@ Status Store::CloseClean() {
   }
   CSVFS_RETURN_IF_ERROR(
       WriteFileDurably(names_.ids, names_.ids_new, Frame(j.value()->base.Encode())));
-  journal_.reset();
+  SetJournal(nullptr);
   CSVFS_RETURN_IF_ERROR(dir_->Remove(names_.journal));
   return dir_->Sync();
 }

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -64,8 +65,11 @@ class Store {
   const StoreNames& names() const { return names_; }
   Directory* dir() { return dir_.get(); }
 
-  // The live journal, open for appending.
-  std::shared_ptr<WritableFile> journal() const { return journal_; }
+  // The live journal, open for appending. Safe to call from any thread (the syncer).
+  std::shared_ptr<WritableFile> journal() const {
+    std::lock_guard<std::mutex> l(journal_mu_);
+    return journal_;
+  }
   // Appends one frame; on failure the journal is cut back so nothing partial remains.
   Status AppendFrame(std::string_view frame);
 
@@ -93,8 +97,13 @@ class Store {
   std::unique_ptr<Directory> dir_;
   StoreNames names_;
   std::unique_ptr<FileLock> lock_;
+  mutable std::mutex journal_mu_;  // guards the journal_ pointer (not the file)
   std::shared_ptr<WritableFile> journal_;
   std::shared_ptr<WritableFile> next_journal_;
+  void SetJournal(std::shared_ptr<WritableFile> j) {
+    std::lock_guard<std::mutex> l(journal_mu_);
+    journal_ = std::move(j);
+  }
 };
 
 }  // namespace csvfs::core

@@ -38,6 +38,8 @@ using csvfs::core::Snapshot;
 using csvfs::core::SyncMode;
 using csvfs::core::Version;
 using csvfs::fuzz::ByteReader;
+using csvfs::fuzz::EolOf;
+using csvfs::fuzz::SplitLines;
 using csvfs::fuzz::TableShape;
 
 constexpr char kDir[] = "/d";
@@ -163,6 +165,24 @@ void CheckDurable(Instance* live, bool key_mode) {
   FUZZ_CHECK(Rows(*live->engine->Current()) == rows);
 }
 
+// With no concurrent change the result is the writer's image (a missing final line ending
+// may be added). Known finding (tests/fuzz/crashes/fuzz_merge-*): the image's header line
+// ending is replaced by the table's; tolerated under CSVFS_FUZZ_TOLERATE_KNOWN.
+void CheckIsImage(const std::string& text, std::string image, const std::string& base_text) {
+  if (csvfs::fuzz::TolerateKnownBugs()) {
+    const std::string header = SplitLines(image).front();
+    const std::string_view eol = EolOf(header);
+    image.replace(header.size() - eol.size(), eol.size(), EolOf(SplitLines(text).front()));
+  }
+  if (!text.starts_with(image)) {
+    std::fprintf(stderr, "base:\n%s\nimage:\n%s\nresult:\n%s\n", base_text.c_str(), image.c_str(),
+                 text.c_str());
+  }
+  FUZZ_CHECK(text.starts_with(image));
+  const std::string_view added = std::string_view(text).substr(image.size());
+  FUZZ_CHECK(added.empty() || added == "\n" || added == "\r\n");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
@@ -187,10 +207,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!base_rows.count(id)) others_rows.emplace(id, bytes);
   }
   const std::string before_text = Render(*before);
-  const std::string image = csvfs::fuzz::EditImage(&in, shape, Render(*base));
+  const std::string base_text = Render(*base);
+  const std::string image = csvfs::fuzz::EditImage(&in, shape, base_text);
 
   auto r = e->Rewrite(base, image, 1);
   const Snapshot after = e->Current();
+  FUZZ_CHECK(Render(*base) == base_text && Render(*before) == before_text);  // immutable
   if (!r.ok()) {
     FUZZ_CHECK(after == before);
     FUZZ_CHECK(Render(*after) == before_text);
@@ -201,12 +223,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!now || *now != bytes) std::fprintf(stderr, "row %s of others lost\n", id.c_str());
       FUZZ_CHECK(now && *now == bytes);
     }
-    if (before->number() == base->number()) {  // no concurrent change: exactly the image
-      const std::string text = Render(*after);
-      FUZZ_CHECK(text.starts_with(image));
-      const std::string_view added = std::string_view(text).substr(image.size());
-      FUZZ_CHECK(added.empty() || added == "\n" || added == "\r\n");
-    }
+    if (before->number() == base->number()) CheckIsImage(Render(*after), image, base_text);
   }
   CheckDurable(&live, shape.key_mode);
   return 0;

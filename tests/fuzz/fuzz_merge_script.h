@@ -126,8 +126,9 @@ inline std::string EditImage(ByteReader* in, const TableShape& shape, std::strin
       lines.insert(lines.begin() + pick(n + 1), ReadRecord(in, shape, new_key(), shape.eol()));
     } else if (op == 5) {  // sort the data lines
       std::sort(lines.begin(), lines.end());
-    } else if (op == 6 && n > 0) {  // switch a line between LF and CRLF
-      std::string& line = lines[pick(n)];
+    } else if (op == 6) {  // switch a line (or the header) between LF and CRLF
+      const size_t i = pick(n + 1);
+      std::string& line = i == n ? header : lines[i];
       std::string_view eol = EolOf(line);
       line.resize(line.size() - eol.size());
       line.append(eol == "\n" ? "\r\n" : "\n");

@@ -170,3 +170,9 @@ TEST_CASE("merge: rows others appended that the writer read past its base count 
   REQUIRE(f.Table() == "h\nb\nc\nd\n");
   REQUIRE(Ids(*f.e->Current()) == std::vector<std::string>{"2", "3", "4"});
 }
+
+TEST_CASE("merge: the image's line endings are kept, the header's too (fuzz_merge-1/2)") {
+  Fixture f("k\na\n");
+  REQUIRE(f.e->Rewrite(f.e->Current(), "k\r\na\r\n", 1).ok());
+  REQUIRE(f.Table() == "k\r\na\r\n");
+}

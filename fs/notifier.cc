@@ -2,13 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace csvfs::fs {
 
-namespace {
-constexpr size_t kMaxQueued = 65536;  // beyond: drop (timeouts bound staleness anyway)
-}
 
 Notifier::~Notifier() { Stop(); }
 
@@ -44,10 +42,26 @@ void Notifier::InvalidateEntry(uint64_t parent, std::string name) {
   Push(std::move(n));
 }
 
+// Pending notices for the same target are merged (a burst of appends costs one kernel
+// notification, not one each), so the queue holds at most one notice per inode or entry and
+// nothing is ever dropped.
 void Notifier::Push(Notice n) {
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (!started_ || stop_ || queue_.size() >= kMaxQueued) return;
+    if (!started_ || stop_) return;
+    for (Notice& q : queue_) {
+      if (q.entry != n.entry || q.ino != n.ino) continue;
+      if (n.entry) {
+        if (q.name == n.name) return;
+        continue;
+      }
+      if ((q.off < 0) != (n.off < 0)) continue;  // attributes only vs data: kept apart
+      if (n.off < 0) return;
+      int64_t end = (q.len == 0 || n.len == 0) ? 0 : std::max(q.off + q.len, n.off + n.len);
+      q.off = std::min(q.off, n.off);
+      q.len = end == 0 ? 0 : end - q.off;
+      return;
+    }
     queue_.push_back(std::move(n));
   }
   cv_.notify_one();

@@ -22,12 +22,16 @@ class ChunkedVector {
   ChunkedVector() = default;
   ChunkedVector(const ChunkedVector&) = delete;
   ChunkedVector& operator=(const ChunkedVector&) = delete;
-  ~ChunkedVector() {
-    for (T** dir : top_) {
+  ~ChunkedVector() { clear(); }
+  // Frees everything. Writer-only, and only while no reader can see the vector.
+  void clear() {
+    for (T**& dir : top_) {
       if (dir == nullptr) break;
       for (size_t i = 0; i < kDirSize && dir[i] != nullptr; ++i) delete[] dir[i];
       delete[] dir;
+      dir = nullptr;
     }
+    size_ = 0;
   }
 
   void push_back(const T& v) {

@@ -246,7 +246,7 @@ Result<std::unique_ptr<ReadOnlyFile>> PosixDirectory::OpenReadOnly(const std::st
   const size_t size = static_cast<size_t>(end);
   void* addr = nullptr;
   if (size > 0) {
-    addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     if (addr == MAP_FAILED) {
       Status s = ErrnoStatus(errno, "mmap", PathOf(name));
       ::close(fd);

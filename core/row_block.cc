@@ -25,8 +25,7 @@ std::shared_ptr<RowBlock> RowBlock::NewHeap(uint32_t seq) {
   return b;
 }
 
-void RowBlock::AddId(uint64_t id) {
-  size_t n = size();  // rows before this one
+void RowBlock::AddIdAt(size_t n, uint64_t id) {
   if (n > 0 && id <= Id(n - 1)) ids_ascending_ = false;
   if (ids_implicit_) {
     if (n == 0) first_id_ = id;
@@ -35,6 +34,21 @@ void RowBlock::AddId(uint64_t id) {
     ids_implicit_ = false;
   }
   ids_.push_back(id);
+}
+
+uint64_t RowBlock::Relabel(const std::vector<uint64_t>& ids, uint64_t first_fresh) {
+  ids_.clear();
+  ids_implicit_ = true;
+  ids_ascending_ = true;
+  first_id_ = 0;
+  id_map_.reset();
+  uint64_t next = first_fresh;
+  for (size_t i = 0; i < size(); ++i) {
+    uint64_t id = i < ids.size() ? ids[i] : next++;
+    if (id >= next) next = id + 1;
+    AddIdAt(i, id);
+  }
+  return next;
 }
 
 void RowBlock::AddMappedRow(uint64_t end, uint64_t id) {

@@ -56,6 +56,9 @@ class RowBlock {
   void AddMappedRow(uint64_t end, uint64_t id);        // row = [previous end, end)
   void AddHeapRow(std::string_view bytes, uint64_t id);  // copies into the arena
   void AddRefRow(std::string_view bytes, uint64_t id);   // bytes kept alive by KeepAlive
+  // Gives the rows new ids: ids[i] for the first rows, then first_fresh, first_fresh+1, ...
+  // Only before the block is published. Returns the next unused id.
+  uint64_t Relabel(const std::vector<uint64_t>& ids, uint64_t first_fresh);
   void KeepAlive(std::shared_ptr<const void> owner) { keep_alive_.push_back(std::move(owner)); }
   // Index of the row with numeric id `id`, if any (binary search while ids ascend).
   std::optional<uint32_t> FindId(uint64_t id) const;
@@ -64,7 +67,8 @@ class RowBlock {
  private:
   explicit RowBlock(uint32_t seq) : seq_(seq) {}
   char* Allocate(size_t n);
-  void AddId(uint64_t id);
+  void AddId(uint64_t id) { AddIdAt(size(), id); }
+  void AddIdAt(size_t n, uint64_t id);  // id of row n; rows before n have theirs
 
   uint32_t seq_;
   std::shared_ptr<const ReadOnlyFile> file_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <thread>
 
 #include "core/journal.h"
 #include "spdlog/spdlog.h"
@@ -134,7 +135,14 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
   const int64_t file_mtime = file_info.ok() ? file_info->mtime_ns : env_->NowNanos();
   std::shared_ptr<const ReadOnlyFile> data(std::move(file.value()));
   const uint64_t size = data->data().size();
-  const uint32_t crc = Crc32c(data->data());
+  // The checksum that identifies BACKING is computed on a second core while this one scans
+  // the file (mount time is one pass over the data, not two).
+  uint32_t crc = 0;
+  std::thread crc_thread([&] { crc = Crc32c(data->data()); });
+  auto table = std::make_unique<Table>(cfg);
+  Status scanned = table->Load(data, {}, 1, path, /*strict_ids=*/false);
+  crc_thread.join();
+  CSVFS_RETURN_IF_ERROR(scanned);
   (void)dir_->Remove(names_.tmp);
 
   auto j = ReadJournal(dir_.get(), names_.journal);
@@ -213,12 +221,11 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
     }
   }
 
-  auto table = std::make_unique<Table>(cfg);
   // Edited while unmounted: old ids for the rows that were there (only when it was merely
   // appended to), fresh ids after them. Otherwise the base's ids must cover every row.
   std::vector<uint64_t> ids = ExpandRuns(base);
   uint64_t first_fresh = fresh_journal && base.next_id > 1 ? base.next_id : 1;
-  CSVFS_RETURN_IF_ERROR(table->Load(data, ids, first_fresh, path, /*strict_ids=*/!fresh_journal));
+  CSVFS_RETURN_IF_ERROR(table->RelabelIds(ids, first_fresh, /*strict_ids=*/!fresh_journal, path));
   table->SetCounters(base.number, base.lineage, fresh_journal ? file_mtime : base.mtime_ns);
   out->last_lsn = base.lsn;
   for (const Op& op : ops) {

@@ -186,6 +186,23 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
   return Status::Ok();
 }
 
+Status Table::RelabelIds(const std::vector<uint64_t>& ids, uint64_t first_fresh,
+                         bool strict_ids, const std::string& label) {
+  if (key_mode()) return Status::Ok();
+  uint64_t rows = current_->rows_;
+  if (ids.size() > rows || (strict_ids && ids.size() != rows)) {
+    return Status::Corruption(label + ": the journal lists " + std::to_string(ids.size()) +
+                              " row ids but the file has " + std::to_string(rows) + " rows");
+  }
+  next_id_ = first_fresh;
+  if (!current_->blocks_.empty()) {
+    // Not yet published: the block may be relabelled in place.
+    auto* block = const_cast<RowBlock*>(current_->blocks_[0].block.get());
+    next_id_ = std::max(next_id_, block->Relabel(ids, first_fresh));
+  }
+  return Status::Ok();
+}
+
 Status Table::LoadLayout(std::shared_ptr<const ReadOnlyFile> file, const CheckpointLayout& layout,
                          uint64_t next_id) {
   std::string_view data = file->data();

@@ -44,6 +44,10 @@ class Table {
   // allowed if !strict_ids). Errors name the file and line.
   Status Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<uint64_t>& ids,
               uint64_t next_id, const std::string& file_label, bool strict_ids);
+  // After Load: gives the loaded rows these ids (then fresh ones from first_fresh); with
+  // strict_ids the ids must cover every row exactly (else kCorruption).
+  Status RelabelIds(const std::vector<uint64_t>& ids, uint64_t first_fresh, bool strict_ids,
+                    const std::string& file_label);
   // Builds the first Version from a checkpoint whose layout is already known.
   Status LoadLayout(std::shared_ptr<const ReadOnlyFile> file, const CheckpointLayout& layout,
                     uint64_t next_id);

@@ -37,6 +37,10 @@ class WritableFile {
   // Gives the file this permission mode and owner (fchmod/fchown).
   // uid/gid of UINT32_MAX leave that id unchanged.
   virtual Status SetModeOwner(uint32_t mode, uint32_t uid, uint32_t gid) = 0;
+  // Reserves `bytes` of zero-filled space past the current size, so that later appends
+  // overwrite blocks already allocated and Sync() need not update the file's size (cheaper
+  // fdatasync). Size() stays the logical size; a reader sees zeros after it. Optional.
+  virtual Status Preallocate(uint64_t bytes) { return Status::Ok(); }
   // Cuts the file back to `size` bytes (to drop a partially appended record).
   virtual Status Truncate(uint64_t size) { return Status(Code::kNotSupported, "truncate"); }
   // Bytes appended so far (including what the file held when opened).

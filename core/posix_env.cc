@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <string>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -58,6 +60,7 @@ class PosixWritableFile final : public WritableFile {
   Status Close() override;
   Status SetModeOwner(uint32_t mode, uint32_t uid, uint32_t gid) override;
   Status Truncate(uint64_t size) override;
+  Status Preallocate(uint64_t bytes) override;
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
 
  private:
@@ -66,6 +69,11 @@ class PosixWritableFile final : public WritableFile {
   int fd_;
   const std::string path_;
   std::atomic<uint64_t> size_;
+  // Once preallocated, the file is written with pwrite at size_ (O_APPEND is dropped) and
+  // holds zeros up to allocated_.
+  bool preallocated_ = false;
+  uint64_t allocated_ = 0;
+  Status WriteZeros(uint64_t from, uint64_t to);
   std::atomic<bool> failed_{false};
   std::mutex mu_;  // guards sync_error_
   Status sync_error_;
@@ -80,8 +88,56 @@ Status PosixWritableFile::CheckUsable() {
   return Status::Ok();
 }
 
+Status PosixWritableFile::WriteZeros(uint64_t from, uint64_t to) {
+  static const std::string kZeros(1 << 20, '\0');
+  while (from < to) {
+    size_t len = static_cast<size_t>(std::min<uint64_t>(kZeros.size(), to - from));
+    const ssize_t n = ::pwrite(fd_, kZeros.data(), len, static_cast<off_t>(from));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "preallocate", path_);
+    }
+    from += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status PosixWritableFile::Preallocate(uint64_t bytes) {
+  CSVFS_RETURN_IF_ERROR(CheckUsable());
+  if (!preallocated_) {
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_APPEND) != 0) {
+      return ErrnoStatus(errno, "fcntl", path_);
+    }
+    preallocated_ = true;
+    allocated_ = Size();
+  }
+  const uint64_t target = Size() + bytes;
+  if (target <= allocated_) return Status::Ok();
+  CSVFS_RETURN_IF_ERROR(WriteZeros(allocated_, target));
+  if (::fdatasync(fd_) != 0) return ErrnoStatus(errno, "fdatasync", path_);
+  allocated_ = target;
+  return Status::Ok();
+}
+
 Status PosixWritableFile::Append(std::string_view data) {
   CSVFS_RETURN_IF_ERROR(CheckUsable());
+  if (preallocated_) {
+    if (Size() + data.size() > allocated_) {
+      CSVFS_RETURN_IF_ERROR(Preallocate(std::max<uint64_t>(data.size(), allocated_ - Size()) +
+                                        (uint64_t{4} << 20)));
+    }
+    while (!data.empty()) {
+      const ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(Size()));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "write", path_);
+      }
+      size_.fetch_add(static_cast<uint64_t>(n), std::memory_order_acq_rel);
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::Ok();
+  }
   while (!data.empty()) {
     const ssize_t n = ::write(fd_, data.data(), data.size());
     if (n < 0) {
@@ -140,6 +196,11 @@ Status PosixWritableFile::SetModeOwner(uint32_t mode, uint32_t uid, uint32_t gid
 Status PosixWritableFile::Truncate(uint64_t size) {
   CSVFS_RETURN_IF_ERROR(CheckUsable());
   if (size > Size()) return Status::Invalid("truncate " + path_ + ": would grow the file");
+  if (preallocated_) {  // zero the dropped bytes: the file keeps its allocation
+    CSVFS_RETURN_IF_ERROR(WriteZeros(size, Size()));
+    size_.store(size, std::memory_order_release);
+    return Status::Ok();
+  }
   int rc;
   do {
     rc = ::ftruncate(fd_, static_cast<off_t>(size));

@@ -35,8 +35,15 @@ struct JournalImage {
   JournalBase base;
   bool has_base = false;
   std::vector<Op> ops;
-  bool torn = false;
+  bool torn = false;        // bytes after the valid frames that are not preallocated zeros
+  uint64_t valid_bytes = 0;
 };
+
+constexpr uint64_t kJournalPrealloc = uint64_t{4} << 20;
+
+bool AllZero(std::string_view s) {
+  return s.find_first_not_of('\0') == std::string_view::npos;
+}
 
 Result<std::optional<JournalImage>> ReadJournal(Directory* dir, const std::string& name) {
   auto f = dir->OpenReadOnly(name);
@@ -49,7 +56,8 @@ Result<std::optional<JournalImage>> ReadJournal(Directory* dir, const std::strin
   std::string path = JoinPathForLog(dir->path(), name);
   auto scan = ScanJournal(j.file->data());
   if (!scan.ok()) return Status::Corruption(path + ": " + scan.status().message());
-  j.torn = scan->torn_tail;
+  j.valid_bytes = scan->valid_bytes;
+  j.torn = scan->torn_tail && !AllZero(j.file->data().substr(scan->valid_bytes));
   if (scan->payloads.empty()) {
     j.torn = true;  // not even a base frame: an interrupted creation
     return std::optional<JournalImage>(std::move(j));
@@ -262,6 +270,10 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
   } else {
     auto jf = dir_->OpenAppend(names_.journal);
     if (!jf.ok()) return jf.status();
+    // Cut any torn or preallocated tail, or new frames would follow it (mid-log garbage).
+    uint64_t valid = j.value() ? j.value()->valid_bytes : 0;
+    if (jf.value()->Size() > valid) CSVFS_RETURN_IF_ERROR(jf.value()->Truncate(valid));
+    CSVFS_RETURN_IF_ERROR(jf.value()->Preallocate(kJournalPrealloc));
     SetJournal(std::move(jf.value()));
   }
   out->journal_bytes = journal_->Size();
@@ -275,6 +287,7 @@ Status Store::WriteFreshJournal(const JournalBase& base) {
   if (!f.ok()) return f.status();
   std::shared_ptr<WritableFile> jf(std::move(f.value()));
   CSVFS_RETURN_IF_ERROR(jf->Append(Frame(base.Encode())));
+  CSVFS_RETURN_IF_ERROR(jf->Preallocate(kJournalPrealloc));
   CSVFS_RETURN_IF_ERROR(jf->Sync());
   CSVFS_RETURN_IF_ERROR(dir_->Rename(names_.journal_new, names_.journal));
   CSVFS_RETURN_IF_ERROR(dir_->Sync());
@@ -361,6 +374,7 @@ Status Store::StartNextJournal(const PreparedCheckpoint& ckpt, std::string_view 
   std::string data = Frame(ckpt.base.Encode());
   data.append(frames);
   Status s = next_journal_->Append(data);
+  if (s.ok()) s = next_journal_->Preallocate(kJournalPrealloc);
   if (s.ok()) s = next_journal_->Sync();
   return s;
 }

@@ -23,7 +23,8 @@ using csvfs::core::Engine;
 
 // Removes a table and csvfs's files beside it.
 void RemoveTable(const std::string& dir, const std::string& name) {
-  for (const char* suffix : {".csvfs-journal", ".csvfs-journal.new", ".csvfs-lock", ".csvfs-tmp"}) {
+  for (const char* suffix :
+       {".csvfs-journal", ".csvfs-journal.new", ".csvfs-lock", ".csvfs-tmp", ".csvfs-ids"}) {
     unlink((dir + "/." + name + suffix).c_str());
   }
   unlink((dir + "/" + name).c_str());

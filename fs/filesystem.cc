@@ -50,7 +50,8 @@ void Filesystem::OnCommit(const core::CommitResult& result,
   inodes_.NoteVersion(v);
   if (invalidator_ == nullptr) return;
   if (result.append_only) {
-    if (auto ino = inodes_.FindTableIno(v->lineage())) {
+    auto ino = inodes_.FindTableIno(v->lineage());
+    if (ino && inodes_.NoteAppend(*ino)) {
       invalidator_->InvalidateInode(*ino, static_cast<int64_t>(result.old_size & ~uint64_t{4095}),
                                     0);
     }
@@ -60,7 +61,11 @@ void Filesystem::OnCommit(const core::CommitResult& result,
       if (lineage != v->lineage()) invalidator_->InvalidateInode(ino, -1, 0);
     }
   }
-  for (const std::string& id : result.ids) invalidator_->InvalidateEntry(kRowsIno, id);
+  // New numeric ids never existed (ids are not reused; a failed lookup is not cached), so
+  // only key mode, where a key can come back, needs their entries dropped.
+  if (!engine_->options().key_column.empty() || !result.append_only) {
+    for (const std::string& id : result.ids) invalidator_->InvalidateEntry(kRowsIno, id);
+  }
   for (std::string_view id : row_ids) invalidator_->InvalidateEntry(kRowsIno, std::string(id));
 }
 

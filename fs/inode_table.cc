@@ -2,6 +2,29 @@
 
 namespace csvfs::fs {
 
+bool InodeTable::NoteAppend(uint64_t ino) {
+  std::lock_guard<std::mutex> l(mu_);
+  CacheState& c = cache_[ino];
+  if (c.readers > 0) return true;
+  c.stale = true;
+  return false;
+}
+
+bool InodeTable::OpenReader(uint64_t ino) {
+  std::lock_guard<std::mutex> l(mu_);
+  CacheState& c = cache_[ino];
+  ++c.readers;
+  bool drop = c.stale;
+  c.stale = false;
+  return drop;
+}
+
+void InodeTable::CloseReader(uint64_t ino) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = cache_.find(ino);
+  if (it != cache_.end() && it->second.readers > 0) --it->second.readers;
+}
+
 uint64_t InodeTable::TableIno(const core::Snapshot& version, bool add_lookup) {
   std::lock_guard<std::mutex> l(mu_);
   uint64_t lineage = version->lineage();

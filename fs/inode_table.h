@@ -59,6 +59,15 @@ class InodeTable {
   std::vector<std::pair<uint64_t, uint64_t>> TableNodes() const;
   std::optional<uint64_t> FindTableIno(uint64_t lineage) const;
 
+  // Page-cache bookkeeping for appends to a table inode. The kernel keeps an inode's cached
+  // pages across opens, so the page holding the old end of file must be dropped after an
+  // append. With readers open that is done at once (NoteAppend returns true: send the
+  // notice); with none, the next read-only open drops the cache itself (OpenReader returns
+  // true: open it without keep_cache), which saves a kernel notification per append.
+  bool NoteAppend(uint64_t ino);
+  bool OpenReader(uint64_t ino);
+  void CloseReader(uint64_t ino);
+
   uint64_t RowIno(std::string_view id, bool add_lookup);
   // Allocates a fresh inode number (for a new ScratchFile).
   uint64_t NewIno();
@@ -84,6 +93,11 @@ class InodeTable {
   std::unordered_map<uint64_t, Node> nodes_;
   std::unordered_map<uint64_t, uint64_t> lineage_ino_;
   std::unordered_map<std::string, uint64_t> row_ino_;
+  struct CacheState {
+    uint64_t readers = 0;
+    bool stale = false;
+  };
+  std::unordered_map<uint64_t, CacheState> cache_;  // table inodes only
 };
 
 }  // namespace csvfs::fs

@@ -55,6 +55,7 @@ std::shared_ptr<Handle> HandleOf(Filesystem& fs, const fuse_file_info* fi) {
 void ReplyStatus(Request& r, const core::Status& s) { r.ReplyErr(StatusToErrno(s)); }
 
 void DropHandleResources(Filesystem& fs, Handle& h) {
+  if (h.kind == HandleKind::kTableRead) fs.inodes().CloseReader(h.ino);
   std::lock_guard<std::mutex> l(h.mu);
   if (h.row_reserved) {
     fs.reservations().Release(h.row_id);

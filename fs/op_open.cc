@@ -20,7 +20,9 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
     fs.pid_snapshots().Remember(pid, v);
     auto h = std::make_shared<Handle>(HandleKind::kTableRead, ino, flags, pid);
     h->snap = std::move(v);
-    fi->keep_cache = 1;  // bytes of an inode never change: see InodeTable
+    // Bytes of an inode never change (see InodeTable), so the page cache is kept, except
+    // when appends since the last reader left the page at the old end of file stale.
+    fi->keep_cache = fs.inodes().OpenReader(ino) ? 0 : 1;
     return h;
   }
   fi->direct_io = 1;  // private images and record boundaries stay out of the page cache

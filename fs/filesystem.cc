@@ -52,8 +52,8 @@ void Filesystem::OnCommit(const core::CommitResult& result,
   if (result.append_only) {
     auto ino = inodes_.FindTableIno(v->lineage());
     if (ino && inodes_.NoteAppend(*ino)) {
-      invalidator_->InvalidateInode(*ino, static_cast<int64_t>(result.old_size & ~uint64_t{4095}),
-                                    0);
+      invalidator_->InvalidateDataNow(*ino,
+                                      static_cast<int64_t>(result.old_size & ~uint64_t{4095}));
     }
   } else {
     invalidator_->InvalidateEntry(kRootIno, table_name_);

@@ -34,6 +34,17 @@ void Notifier::InvalidateInode(uint64_t ino, int64_t off, int64_t len) {
   Push(std::move(n));
 }
 
+void Notifier::InvalidateDataNow(uint64_t ino, int64_t off) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!started_ || stop_) return;
+  }
+  Notice n;
+  n.ino = ino;
+  n.off = off;
+  Send(n);
+}
+
 void Notifier::InvalidateEntry(uint64_t parent, std::string name) {
   Notice n;
   n.entry = true;

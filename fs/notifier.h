@@ -30,6 +30,8 @@ class Notifier : public Invalidator {
   void InvalidateInode(uint64_t ino, int64_t off, int64_t len) override;
   void InvalidateEntry(uint64_t parent, std::string name) override;
 
+  void InvalidateDataNow(uint64_t ino, int64_t off) override;
+
  private:
   struct Notice {
     bool entry = false;

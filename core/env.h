@@ -23,6 +23,7 @@ struct FileInfo {
   uint32_t gid = 0;
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
+  bool regular = true;  // a regular file (not a directory, device, ...)
 };
 
 // A file open for appending. Append() writes at the end; Sync() makes everything appended so
@@ -59,6 +60,10 @@ class ReadOnlyFile {
 class FileLock {
  public:
   virtual ~FileLock() = default;
+  // Remove the lock file on release even if this process did not create it (a daemon that
+  // ran and is shutting down cleanly tidies up after a killed predecessor; a failed start
+  // must leave the directory as it found it).
+  virtual void RemoveOnRelease() {}
 };
 
 // A directory held open (POSIX: a directory fd); all operations are relative to it.

@@ -235,10 +235,11 @@ class PosixMappedFile final : public ReadOnlyFile {
 // processes "own" two different lock files.
 class PosixFileLock final : public FileLock {
  public:
-  PosixFileLock(int fd, int dirfd, std::string name)
-      : fd_(fd), dirfd_(dirfd), name_(std::move(name)) {}
+  PosixFileLock(int fd, int dirfd, std::string name, bool created)
+      : fd_(fd), dirfd_(dirfd), name_(std::move(name)), remove_(created) {}
+  void RemoveOnRelease() override { remove_ = true; }
   ~PosixFileLock() override {
-    ::unlinkat(dirfd_, name_.c_str(), 0);
+    if (remove_) ::unlinkat(dirfd_, name_.c_str(), 0);
     ::close(fd_);  // closing the fd releases the flock
     ::close(dirfd_);
   }
@@ -249,6 +250,7 @@ class PosixFileLock final : public FileLock {
   int fd_;
   int dirfd_;
   std::string name_;
+  bool remove_;
 };
 
 // Inode of an open fd, or of `name` in `dirfd` (0 if it does not exist).
@@ -352,6 +354,7 @@ Result<FileInfo> PosixDirectory::Stat(const std::string& name) {
   FileInfo info;
   info.size = stx.stx_size;
   info.mode = stx.stx_mode & 07777;
+  info.regular = S_ISREG(stx.stx_mode);
   info.uid = stx.stx_uid;
   info.gid = stx.stx_gid;
   info.mtime_ns = static_cast<int64_t>(stx.stx_mtime.tv_sec) * 1000000000 + stx.stx_mtime.tv_nsec;
@@ -386,7 +389,12 @@ Status PosixDirectory::Sync() {
 Result<std::unique_ptr<FileLock>> PosixDirectory::Lock(const std::string& name) {
   CSVFS_RETURN_IF_ERROR(CheckPlainName(name));
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = OpenAt(name, O_RDWR | O_CREAT | O_NOFOLLOW);
+    bool created = true;
+    int fd = OpenAt(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW);
+    if (fd < 0 && errno == EEXIST) {
+      created = false;
+      fd = OpenAt(name, O_RDWR | O_NOFOLLOW);
+    }
     if (fd < 0) return ErrnoStatus(errno, "open lock file", PathOf(name));
     int rc;
     do {
@@ -408,7 +416,7 @@ Result<std::unique_ptr<FileLock>> PosixDirectory::Lock(const std::string& name) 
         ::close(fd);
         return ErrnoStatus(err, "dup", path_);
       }
-      return std::unique_ptr<FileLock>(new PosixFileLock(fd, dirfd, name));
+      return std::unique_ptr<FileLock>(new PosixFileLock(fd, dirfd, name, created));
     }
     ::close(fd);
   }

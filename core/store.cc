@@ -118,6 +118,7 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& backing_
   store->flags_ = (cfg.header ? JournalBase::kBaseHeader : 0) |
                   (cfg.key_name.empty() ? 0 : JournalBase::kBaseKeyMode);
   CSVFS_RETURN_IF_ERROR(store->Recover(create, cfg, out));
+  store->lock_->RemoveOnRelease();  // opened: a clean exit leaves no lock file behind
   return store;
 }
 
@@ -136,6 +137,8 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
     CSVFS_RETURN_IF_ERROR(dir_->Sync());
   } else if (!st.ok()) {
     return st.status();
+  } else if (!st->regular) {
+    return Status::Invalid(path + ": is a directory or other non-regular file, not a CSV file");
   }
   auto file = dir_->OpenReadOnly(names_.name);
   if (!file.ok()) return file.status();

@@ -29,9 +29,12 @@ written to (no file is ever created under the mountpoint by mistake).
 """
 import csv
 import errno
+import faulthandler
 import io
 import os
 import random
+import re
+import signal
 import sys
 import time
 
@@ -60,7 +63,8 @@ class Log:
         self.f = open(path, "a")
 
     def put(self, *fields):
-        self.f.write(" ".join(str(x) for x in fields) + "\n")
+        """One event; the last field is "@" + the wall-clock time (to relate it to kills)."""
+        self.f.write(" ".join(str(x) for x in fields) + " @%.6f\n" % time.time())
         self.f.flush()
         os.fsync(self.f.fileno())
 
@@ -88,6 +92,9 @@ class Worker:
 
     def get_root(self):
         """A directory descriptor of the live mount's root, or None once stopped."""
+        if self.stopped():
+            self.drop()
+            return None
         while self.root is None:
             if self.stopped():
                 return None
@@ -106,12 +113,15 @@ class Worker:
                 time.sleep(0.01)
         return self.root
 
-    def failed(self, e):
-        """An operation failed: expected errnos while the daemon is down; else re-raise."""
-        if e.errno not in (errno.ENOTCONN, errno.EIO, errno.ENOENT, errno.ECONNABORTED,
-                           errno.ECONNREFUSED, errno.ENODEV, errno.EBADF):
-            raise e
+    def failed(self, e, log, *what):
+        """An operation failed. The errnos of a daemon that died (ENOTCONN, ECONNABORTED, EIO,
+        or ENOENT for a name looked up on the empty mountpoint) are expected; any other is
+        logged as an X event, which fails the verification."""
         self.errors += 1
+        if e.errno not in (errno.ENOTCONN, errno.EIO, errno.ENOENT, errno.ECONNABORTED):
+            log.put("X", *what, "unexpected", errname(e), "from", repr(str(e)).replace(" ", "_"))
+            print("unexpected %s at %s: %s" % (errname(e), " ".join(map(str, what)), e),
+                  file=sys.stderr, flush=True)
         self.drop()
 
 
@@ -157,7 +167,7 @@ def run_append(mnt, logdir, stopfile, w):
             if fd is not None:
                 close_quietly(fd)
             log.put("F", k, errname(e))
-            wk.failed(e)
+            wk.failed(e, log, "append", k)
     print("appender %d: %d attempts, %d failures" % (w, k, wk.errors))
 
 
@@ -176,7 +186,7 @@ def run_delete(mnt, logdir, stopfile, first, last):
             if rows is None:
                 rows = os.open("rows", os.O_RDONLY | os.O_DIRECTORY, dir_fd=root)
         except OSError as e:
-            wk.failed(e)
+            wk.failed(e, log, "opendir-rows")
             continue
         rid = todo[0]
         log.put("T", rid)
@@ -204,18 +214,103 @@ def run_delete(mnt, logdir, stopfile, first, last):
             failed_before.add(rid)
             close_quietly(rows)
             rows = None
-            wk.failed(e)
+            wk.failed(e, log, "unlink", rid)
             continue
-        time.sleep(0.05 + random.random() * 0.1)  # spread the deletes over the kills
-    print("deleter: %d left, %d failures" % (len(todo), wk.errors))
+        time.sleep(0.1 + random.random() * 0.2)  # spread the deletes over the kills
+    print("deleter: %d left, %d failures" % (len(todo), wk.errors), flush=True)
+    while not wk.stopped():  # done early: stay alive (the test watches its workers)
+        time.sleep(0.05)
+
+
+def torn(data):
+    """'' if `data` can be a whole table read in one snapshot, else what is wrong with it."""
+    if not data.startswith(HEADER):
+        return "does_not_start_with_the_header"
+    nul = data.find(b"\0")
+    if nul >= 0:
+        end = nul
+        while end < len(data) and data[end] == 0:
+            end += 1
+        return "%d_bytes,_NUL_bytes_at_[%d,%d)" % (len(data), nul, end)
+    if not data.endswith(b"\n"):
+        return "%d_bytes,_no_final_newline:_...%r" % (len(data), data[-40:])
+    if data.count(b'"') % 2:
+        return "%d_bytes,_ends_inside_a_quoted_field" % len(data)
+    return ""
+
+
+class AckedAppends:
+    """Follows the appenders' logs: the appends acknowledged so far (complete lines only)."""
+
+    def __init__(self, logdir):
+        self.logdir = logdir
+        self.pos = {}
+        self.rest = {}
+        self.acked = set()
+
+    def refresh(self):
+        for name in os.listdir(self.logdir):
+            if not name.startswith("append."):
+                continue
+            w = int(name.split(".")[1])
+            with open(os.path.join(self.logdir, name), "rb") as f:
+                f.seek(self.pos.get(name, 0))
+                chunk = self.rest.get(name, b"") + f.read()
+                self.pos[name] = f.tell()
+            lines = chunk.split(b"\n")
+            self.rest[name] = lines.pop()
+            for line in lines:
+                if line.startswith(b"A "):
+                    self.acked.add((w, int(line.split()[1])))
+        return set(self.acked)
+
+
+APPENDED_TAG = re.compile(rb"\na(\d+)-(\d+),")
+
+
+def read_table(root):
+    fd = os.open(TABLE, os.O_RDONLY, dir_fd=root)
+    try:
+        chunks = []
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                break
+            chunks.append(b)
+    finally:
+        close_quietly(fd)
+    return b"".join(chunks)
+
+
+def appended_in(data):
+    return {(int(a), int(b)) for a, b in APPENDED_TAG.findall(data)}
+
+
+def names(rows):
+    rows = sorted(rows)
+    return ",".join("a%d-%d" % m for m in rows[:5]) + (",..." if len(rows) > 5 else "")
 
 
 def run_rewrite(mnt, logdir, stopfile, first, last):
+    """Rewrites one field of row n (first..last) per round, sed -i's way: read the table,
+    write the edited copy to a scratch file in the mount root, rename it over the table.
+
+    Besides, it checks what it reads against the appenders' logs: a read must hold every append
+    acknowledged before its open, and after a rename every append acknowledged so far must
+    still be there (the merge keeps rows others appended). Each violation is an X event,
+    reported once per lost row; a read that misses rows or is torn is never committed."""
     first, last = int(first), int(last)
     wk = Worker(mnt, stopfile)
     log = Log(os.path.join(logdir, "rewrite"))
+    acks = AckedAppends(logdir)
+    reported = set()  # appends already reported missing
     k = 0
     pid = os.getpid()
+
+    def problem(n, k, what):
+        log.put("X", n, k, what.replace(" ", "_"))
+        print("rewrite %d: %s" % (k, what), file=sys.stderr, flush=True)
+
     while True:
         root = wk.get_root()
         if root is None:
@@ -226,21 +321,23 @@ def run_rewrite(mnt, logdir, stopfile, first, last):
         scratch = ".rw%d.%d.tmp" % (pid, k)
         made = False
         try:
-            fd = os.open(TABLE, os.O_RDONLY, dir_fd=root)
-            try:
-                chunks = []
-                while True:
-                    b = os.read(fd, 1 << 20)
-                    if not b:
-                        break
-                    chunks.append(b)
-            finally:
-                close_quietly(fd)
-            data = b"".join(chunks)
+            acked_before = acks.refresh()
+            data = read_table(root)
+            bad = torn(data)
+            if bad:
+                problem(n, k, "torn read of the table: " + bad)
+                continue
+            seen = appended_in(data)
+            missing = acked_before - seen - reported
+            if missing:
+                reported |= missing
+                problem(n, k, "a read of %d bytes misses %d appends acknowledged before its "
+                        "open: %s (not committed)" % (len(data), len(missing), names(missing)))
+                continue
             prefix = b"\ni%d,init,%d," % (n, n)
             at = data.find(prefix)
             if at < 0:
-                log.put("X", n, k, "row i%d missing from the table read" % n)
+                problem(n, k, "row i%d missing from the table read" % n)
                 break
             start = at + len(prefix)
             end = data.index(b",", start)
@@ -254,6 +351,17 @@ def run_rewrite(mnt, logdir, stopfile, first, last):
             os.replace(scratch, TABLE, src_dir_fd=root, dst_dir_fd=root)
             made = False
             log.put("A", n, k)
+            # After the rename: every append acknowledged until now must still be there.
+            acked_now = acks.refresh()
+            after = read_table(root)
+            gone = acked_now - appended_in(after) - reported
+            if gone and not torn(after):
+                reported |= gone
+                problem(n, k, "rename %d committed and %d acknowledged appends are gone: "
+                        "in the image it renamed over the table: %s; not in it (appended by "
+                        "others while it read and edited): %s"
+                        % (k, len(gone), names(gone & seen) or "none",
+                           names(gone - seen) or "none"))
         except OSError as e:
             if made:
                 try:
@@ -261,19 +369,61 @@ def run_rewrite(mnt, logdir, stopfile, first, last):
                 except OSError:
                     pass
             log.put("F", n, k, errname(e))
-            wk.failed(e)
+            wk.failed(e, log, "rewrite", n, k)
         time.sleep(random.random() * 0.02)
     print("rewriter: %d attempts, %d failures" % (k, wk.errors))
 
 
-def read_log(path):
+def read_log_t(path):
+    """[(fields, time)] of a worker's log (time: the "@" field, None if missing)."""
     out = []
     if not os.path.exists(path):
         return out
     with open(path) as f:
         for line in f:
-            out.append(line.split())
+            ev = line.split()
+            t = None
+            if ev and ev[-1].startswith("@"):
+                t = float(ev.pop()[1:])
+            out.append((ev, t))
     return out
+
+
+def read_log(path):
+    return [ev for ev, _ in read_log_t(path)]
+
+
+def read_kills(logdir):
+    """[(kill number, time of the SIGKILL)] from the kills file the test script writes."""
+    out = []
+    path = os.path.join(logdir, "kills")
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                i, t = line.split()
+                out.append((int(i), float(t)))
+    return out
+
+
+def when(t, kills, rewrites):
+    """Where time t stands relative to the kills and to the rewriter's renames."""
+    if t is None:
+        return ""
+    before = [(i, kt) for i, kt in kills if kt <= t]
+    after = [(i, kt) for i, kt in kills if kt > t]
+    parts = []
+    if before:
+        parts.append("%.0f ms after kill #%d" % ((t - before[-1][1]) * 1000, before[-1][0]))
+    if after:
+        parts.append("%.0f ms before kill #%d" % ((after[0][1] - t) * 1000, after[0][0]))
+    horizon = after[0][1] if after else float("inf")
+    later = [(k, what) for k, what, rt in rewrites if rt is not None and t <= rt < horizon]
+    if later:
+        parts.append("renames that returned in between: " + ", ".join(
+            "k=%s %s" % (k, what) for k, what in later[:4]) + (" ..." if len(later) > 4 else ""))
+    else:
+        parts.append("no rename returned in between")
+    return " (acknowledged " + "; ".join(parts) + ")"
 
 
 class Checker:
@@ -335,20 +485,28 @@ def verify(mnt, logdir, n_initial, kills, copy):
     if b"".join(rebuilt) != data:
         chk.fail("the table's bytes differ from the records it parses to (a torn or altered row)")
 
+    kill_times = read_kills(logdir)
+    rewrites = [(ev[2], {"A": "ok", "F": "failed"}[ev[0]], t)
+                for ev, t in read_log_t(os.path.join(logdir, "rewrite")) if ev[0] in "AF"]
     # Appenders.
-    n_app_acked = n_app_unacked = n_app_landed = 0
+    n_app_acked = n_app_unacked = n_app_landed = n_app_bad = 0
     w = 0
     while os.path.exists(os.path.join(logdir, "append.%d" % w)):
-        acked, tried = set(), set()
-        for ev in read_log(os.path.join(logdir, "append.%d" % w)):
+        acked, tried, ack_t = set(), set(), {}
+        for ev, t in read_log_t(os.path.join(logdir, "append.%d" % w)):
             if ev[0] == "T":
                 tried.add(int(ev[1]))
             elif ev[0] == "A":
                 acked.add(int(ev[1]))
+                ack_t[int(ev[1])] = t
+            elif ev[0] == "X":
+                chk.fail("appender %d: %s" % (w, " ".join(ev[1:])))
         for k in sorted(acked):
             c = present_app.get((w, k), 0)
             if c != 1:
-                chk.fail("writer %d: acknowledged append %d is present %d times" % (w, k, c))
+                n_app_bad += 1
+                chk.fail("writer %d: acknowledged append %d is present %d times%s"
+                         % (w, k, c, when(ack_t.get(k), kill_times, rewrites)))
         for k in sorted(tried - acked):
             c = present_app.get((w, k), 0)
             n_app_unacked += 1
@@ -447,12 +605,12 @@ def verify(mnt, logdir, n_initial, kills, copy):
             chk.fail("rows/%d holds %r, not initial row %d" % (n, got[:60], n))
 
     print("kills survived: %s" % kills)
-    print("verified: %d acknowledged appends present exactly once (%d unacknowledged attempts, "
-          "%d of them landed, none twice, none torn); %d acknowledged deletes absent "
-          "(%d more landed unacknowledged); %d acknowledged rewrites (last one per row "
-          "visible on %d rows); %d records, %d unique rows/ ids"
-          % (n_app_acked, n_app_unacked, n_app_landed, len(del_acked), len(del_gone),
-             n_rw_acked, len(rw_last_acked), nrec, len(set(ids))))
+    print("verified: %d acknowledged appends (%d of them not present exactly once); "
+          "%d unacknowledged attempts (%d of them landed); %d acknowledged deletes "
+          "(%d more landed unacknowledged); %d acknowledged rewrites (the last one checked on "
+          "%d rows); %d records, %d distinct rows/ ids"
+          % (n_app_acked, n_app_bad, n_app_unacked, n_app_landed, len(del_acked),
+             len(del_gone), n_rw_acked, len(rw_last_acked), nrec, len(set(ids))))
     if n_app_acked < 10 * n_writers or n_rw_acked < 3:
         chk.fail("too little progress: %d acknowledged appends, %d acknowledged rewrites"
                  % (n_app_acked, n_rw_acked))
@@ -483,6 +641,7 @@ def verify_backing(path, copy):
 
 
 def main(argv):
+    faulthandler.register(signal.SIGUSR1)
     cmd = argv[1]
     if cmd == "init":
         with open(argv[2], "wb") as f:

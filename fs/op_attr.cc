@@ -116,9 +116,8 @@ void TruncateRow(Request& r, fuse_ino_t ino, const std::string& id, uint64_t siz
                    [st](fuse_req_t req) { fuse_reply_attr(req, &st, kRowTimeout); });
 }
 
-}  // namespace
-
-void Getattr(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
+// Replies with the attributes of an open handle's version, else of the inode's current one.
+void ReplyAttrOf(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem& fs = r.fs();
   struct stat st;
   if (HandleAttr(fs, ino, fi, &st)) {
@@ -133,6 +132,10 @@ void Getattr(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
   }
   r.ReplyAttr(st, timeout);
 }
+
+}  // namespace
+
+void Getattr(Request& r, fuse_ino_t ino, fuse_file_info* fi) { ReplyAttrOf(r, ino, fi); }
 
 void Setattr(Request& r, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
   Filesystem& fs = r.fs();
@@ -181,18 +184,7 @@ void Setattr(Request& r, fuse_ino_t ino, struct stat* attr, int to_set, fuse_fil
   }
   // mode, owner and times of the table, rows and directories are fixed: accepted (so
   // `touch` and tools that copy attributes succeed) and ignored; no byte changes.
-  struct stat st;
-  if (HandleAttr(fs, ino, fi, &st)) {
-    r.ReplyAttr(st, 0);
-    return;
-  }
-  double timeout = 0;
-  int err = StatInode(fs, ino, &st, &timeout);
-  if (err != 0) {
-    r.ReplyErr(err);
-    return;
-  }
-  r.ReplyAttr(st, timeout);
+  ReplyAttrOf(r, ino, fi);
 }
 
 }  // namespace csvfs::fs::ops

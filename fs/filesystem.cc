@@ -55,18 +55,16 @@ void Filesystem::OnCommit(const core::CommitResult& result,
       invalidator_->InvalidateDataNow(*ino,
                                       static_cast<int64_t>(result.old_size & ~uint64_t{4095}));
     }
-  } else {
-    invalidator_->InvalidateEntry(kRootIno, table_name_);
-    for (const auto& [ino, lineage] : inodes_.TableNodes()) {
-      if (lineage != v->lineage()) invalidator_->InvalidateInode(ino, -1, 0);
-    }
+    return;
   }
-  // New numeric ids never existed (ids are not reused; a failed lookup is not cached), so
-  // only key mode, where a key can come back, needs their entries dropped.
-  if (!engine_->options().key_column.empty() || !result.append_only) {
-    for (const std::string& id : result.ids) invalidator_->InvalidateEntry(kRowsIno, id);
+  // Entries of the table, rows/ and scratch files are handed out with a zero timeout, so the
+  // kernel asks again at every use and needs no entry invalidation. None is sent: a thread
+  // waiting in the kernel for a directory lock (which inval_entry takes) can keep a killed
+  // daemon from ever exiting while a client holds that lock waiting for the daemon.
+  for (const auto& [ino, lineage] : inodes_.TableNodes()) {
+    if (lineage != v->lineage()) invalidator_->InvalidateInode(ino, -1, 0);
   }
-  for (std::string_view id : row_ids) invalidator_->InvalidateEntry(kRowsIno, std::string(id));
+  (void)row_ids;
 }
 
 void Filesystem::LogRefused(uint32_t pid, std::string_view op, std::string_view what,

@@ -139,10 +139,9 @@ TEST_CASE("fs: committer: `cmd > table` commits at the flush after the writes", 
   CHECK(f.Table() == "id,name\n2,b\n");
   REQUIRE(c.Commit(*h, 1, CommitPoint::kRelease).status.ok());
   CHECK(f.Table() == "id,name\n2,b\n");
-  // A new lineage: the table entry is invalidated.
-  bool saw_entry = false;
-  for (const auto& l : f.inv.log) saw_entry |= l == "entry 1 t.csv";
-  CHECK(saw_entry);
+  // A new lineage. Entries are handed out with a zero timeout, so no entry invalidation is
+  // sent (one blocked in the kernel could keep a killed daemon from exiting).
+  for (const auto& l : f.inv.log) CHECK(l.rfind("entry", 0) != 0);
 }
 
 TEST_CASE("fs: committer: `: > table` commits the truncation at release", "[fs]") {

@@ -282,6 +282,7 @@ class PosixDirectory final : public Directory {
   std::string PathOf(const std::string& name) const { return JoinPath(path_, name); }
   // openat() retried on EINTR; returns the fd or -1 with errno set.
   int OpenAt(const std::string& name, int flags) const;
+  Status OpenSized(const std::string& name, int flags, int* fd, uint64_t* size) const;
   Result<std::unique_ptr<WritableFile>> OpenWritable(const std::string& name, int flags);
 
   const int dirfd_;
@@ -296,16 +297,27 @@ int PosixDirectory::OpenAt(const std::string& name, int flags) const {
   return fd;
 }
 
-Result<std::unique_ptr<ReadOnlyFile>> PosixDirectory::OpenReadOnly(const std::string& name) {
+// Opens `name` (a plain name) and reports its size; the caller owns *fd.
+Status PosixDirectory::OpenSized(const std::string& name, int flags, int* fd,
+                                 uint64_t* size) const {
   CSVFS_RETURN_IF_ERROR(CheckPlainName(name));
-  const int fd = OpenAt(name, O_RDONLY);
-  if (fd < 0) return ErrnoStatus(errno, "open", PathOf(name));
-  const off_t end = ::lseek(fd, 0, SEEK_END);
+  *fd = OpenAt(name, flags);
+  if (*fd < 0) return ErrnoStatus(errno, "open", PathOf(name));
+  const off_t end = ::lseek(*fd, 0, SEEK_END);
   if (end < 0) {
     Status s = ErrnoStatus(errno, "lseek", PathOf(name));
-    ::close(fd);
+    ::close(*fd);
+    *fd = -1;
     return s;
   }
+  *size = static_cast<uint64_t>(end);
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<ReadOnlyFile>> PosixDirectory::OpenReadOnly(const std::string& name) {
+  int fd = -1;
+  uint64_t end = 0;
+  CSVFS_RETURN_IF_ERROR(OpenSized(name, O_RDONLY, &fd, &end));
   const size_t size = static_cast<size_t>(end);
   void* addr = nullptr;
   if (size > 0) {
@@ -323,17 +335,10 @@ Result<std::unique_ptr<ReadOnlyFile>> PosixDirectory::OpenReadOnly(const std::st
 
 Result<std::unique_ptr<WritableFile>> PosixDirectory::OpenWritable(const std::string& name,
                                                                    int flags) {
-  CSVFS_RETURN_IF_ERROR(CheckPlainName(name));
-  const int fd = OpenAt(name, flags);
-  if (fd < 0) return ErrnoStatus(errno, "open", PathOf(name));
-  const off_t end = ::lseek(fd, 0, SEEK_END);
-  if (end < 0) {
-    Status s = ErrnoStatus(errno, "lseek", PathOf(name));
-    ::close(fd);
-    return s;
-  }
-  return std::unique_ptr<WritableFile>(
-      new PosixWritableFile(fd, PathOf(name), static_cast<uint64_t>(end)));
+  int fd = -1;
+  uint64_t end = 0;
+  CSVFS_RETURN_IF_ERROR(OpenSized(name, flags, &fd, &end));
+  return std::unique_ptr<WritableFile>(new PosixWritableFile(fd, PathOf(name), end));
 }
 
 Result<std::unique_ptr<WritableFile>> PosixDirectory::CreateExclusive(const std::string& name) {

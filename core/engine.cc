@@ -20,10 +20,10 @@ struct Engine::Impl {
   // Commits: serialized by write_mu.
   std::mutex write_mu;
   uint64_t last_lsn = 0;
-  uint64_t folded_lsn = 0;       // everything up to here is in BACKING (UINT64_MAX: unknown)
+  uint64_t folded_lsn = 0;  // everything up to here is in BACKING (UINT64_MAX: unknown)
   int64_t last_time = 0;
-  bool capturing = false;        // a checkpoint is running: keep frames committed meanwhile
-  std::string captured;          // their frames
+  bool capturing = false;  // a checkpoint is running: keep frames committed meanwhile
+  std::string captured;    // their frames
   std::vector<std::string> captured_payloads;
   bool closed = false;
 
@@ -69,7 +69,7 @@ struct Engine::Impl {
     std::lock_guard<std::mutex> l(pub_mu);
     current = std::move(v);
   }
-  Result<CommitResult> Commit(Op op, bool append_only_hint);
+  Result<CommitResult> Commit(Op op);
   void FailSync(const Status& s);
   void SyncLoop();
   void CheckpointLoop();
@@ -88,7 +88,7 @@ struct Engine::Impl {
   }
 };
 
-Result<CommitResult> Engine::Impl::Commit(Op op, bool) {
+Result<CommitResult> Engine::Impl::Commit(Op op) {
   // Caller holds write_mu.
   CSVFS_RETURN_IF_ERROR(ReadOnlyStatus());
   Snapshot before = table->current();
@@ -144,8 +144,8 @@ void Engine::Impl::FailSync(const Status& s) {
     }
     fired.swap(waiters);
   }
-  Status err = Status::IoError("the change could not be made durable: " + s.message(),
-                               s.os_error());
+  Status err =
+      Status::IoError("the change could not be made durable: " + s.message(), s.os_error());
   for (auto& w : fired) w.done(err);
 }
 
@@ -153,9 +153,8 @@ void Engine::Impl::SyncLoop() {
   std::unique_lock<std::mutex> lk(sync_mu);
   for (;;) {
     // Waiters trigger a sync at once; otherwise dirty data is synced within a few ms.
-    sync_cv.wait_for(lk, std::chrono::milliseconds(5), [&] {
-      return stop || (!waiters.empty() && synced_lsn < written_lsn);
-    });
+    sync_cv.wait_for(lk, std::chrono::milliseconds(5),
+                     [&] { return stop || (!waiters.empty() && synced_lsn < written_lsn); });
     if (!sync_error.ok()) {
       if (stop) return;
       continue;
@@ -289,8 +288,7 @@ void Engine::Impl::CheckpointLoop() {
   }
 }
 
-Result<CommitResult> Engine::Impl::Finish(Result<CommitResult> r, const char* what,
-                                          uint32_t pid) {
+Result<CommitResult> Engine::Impl::Finish(Result<CommitResult> r, const char* what, uint32_t pid) {
   if (!r.ok()) {
     ++refused;
     return r;
@@ -359,18 +357,18 @@ Snapshot Engine::Current() const {
 
 const EngineOptions& Engine::options() const { return impl_->opt; }
 
-#define CSVFS_PREPARE_AND_COMMIT(what, prepare_expr)                          \
-  std::unique_lock<std::mutex> l(impl_->write_mu);                           \
-  if (impl_->closed) return Status::ReadOnly("the store is shutting down");  \
-  if (Status ro = impl_->ReadOnlyStatus(); !ro.ok()) {                       \
-    ++impl_->refused;                                                        \
-    return ro;                                                               \
-  }                                                                          \
-  auto op = (prepare_expr);                                                  \
-  if (!op.ok()) return impl_->Finish(op.status(), what, pid);                \
-  if (op->empty()) return impl_->NoChange();                                 \
-  auto r = impl_->Commit(std::move(op.value()), false);                      \
-  l.unlock();                                                                \
+#define CSVFS_PREPARE_AND_COMMIT(what, prepare_expr)                        \
+  std::unique_lock<std::mutex> l(impl_->write_mu);                          \
+  if (impl_->closed) return Status::ReadOnly("the store is shutting down"); \
+  if (Status ro = impl_->ReadOnlyStatus(); !ro.ok()) {                      \
+    ++impl_->refused;                                                       \
+    return ro;                                                              \
+  }                                                                         \
+  auto op = (prepare_expr);                                                 \
+  if (!op.ok()) return impl_->Finish(op.status(), what, pid);               \
+  if (op->empty()) return impl_->NoChange();                                \
+  auto r = impl_->Commit(std::move(op.value()));                            \
+  l.unlock();                                                               \
   return impl_->Finish(std::move(r), what, pid)
 
 Result<CommitResult> Engine::Append(std::string_view records, uint32_t pid) {
@@ -386,8 +384,8 @@ Result<CommitResult> Engine::PutRow(std::string_view id, std::string_view record
   CSVFS_PREPARE_AND_COMMIT("put", impl_->table->PreparePut(id, record, create, exclusive));
 }
 
-Result<CommitResult> Engine::RenameRow(std::string_view from, std::string_view to,
-                                       bool noreplace, uint32_t pid) {
+Result<CommitResult> Engine::RenameRow(std::string_view from, std::string_view to, bool noreplace,
+                                       uint32_t pid) {
   CSVFS_PREPARE_AND_COMMIT("rename", impl_->table->PrepareRename(from, to, noreplace));
 }
 
@@ -416,7 +414,7 @@ Result<CommitResult> Engine::Rewrite(const Snapshot& base, std::string_view imag
   auto m = MergeRewrite(*impl_->table, base ? *base : *impl_->table->current(), image);
   if (!m.ok()) return impl_->Finish(m.status(), "rewrite", pid);
   if (m->no_change) return impl_->NoChange();
-  auto r = impl_->Commit(std::move(m->op), false);
+  auto r = impl_->Commit(std::move(m->op));
   l.unlock();
   if (r.ok()) r->conflicts = std::move(m->conflicts);
   return impl_->Finish(std::move(r), "rewrite", pid);

@@ -278,7 +278,7 @@ Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::s
     }
   }
   // The header: the writer's if it changed it, else the current one.
-  std::string base_header(base.header()), cur_header(cur.header());
+  std::string base_header(base.header());
   if (img.has_header ? img.header != base_header : !base_header.empty() && table.config().header) {
     op.set_header = true;
     op.header = img.header;

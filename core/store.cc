@@ -5,6 +5,7 @@
 #include <limits>
 #include <thread>
 
+#include "core/env_util.h"
 #include "core/journal.h"
 #include "spdlog/spdlog.h"
 
@@ -53,7 +54,7 @@ Result<std::optional<JournalImage>> ReadJournal(Directory* dir, const std::strin
   }
   JournalImage j;
   j.file = std::move(f.value());
-  std::string path = JoinPathForLog(dir->path(), name);
+  std::string path = JoinPath(dir->path(), name);
   auto scan = ScanJournal(j.file->data());
   if (!scan.ok()) return Status::Corruption(path + ": " + scan.status().message());
   j.valid_bytes = scan->valid_bytes;
@@ -75,11 +76,6 @@ Result<std::optional<JournalImage>> ReadJournal(Directory* dir, const std::strin
 }
 
 }  // namespace
-
-std::string JoinPathForLog(const std::string& dir, const std::string& name) {
-  if (dir.empty() || dir == ".") return name;
-  return dir.back() == '/' ? dir + name : dir + "/" + name;
-}
 
 StoreNames StoreNames::For(const std::string& backing_path) {
   StoreNames n;
@@ -123,7 +119,7 @@ Result<std::unique_ptr<Store>> Store::Open(Env* env, const std::string& backing_
 }
 
 Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
-  const std::string path = JoinPathForLog(names_.dir, names_.name);
+  const std::string path = JoinPath(names_.dir, names_.name);
   auto st = dir_->Stat(names_.name);
   if (!st.ok() && st.status().code() == Code::kNotFound) {
     if (!create) return Status::NotFound(path + ": no such file (-o create makes an empty table)");
@@ -199,7 +195,7 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
       (j.value() || idf.value())) {
     old = j.value() ? &*j.value() : &*idf.value();  // options changed: ids must be redone
   } else if (base.flags != flags_ && !ops.empty()) {
-    return Status::Invalid(JoinPathForLog(names_.dir, names_.journal) + " holds " +
+    return Status::Invalid(JoinPath(names_.dir, names_.journal) + " holds " +
                            std::to_string(ops.size()) +
                            " changes made with other options (header/key); mount with those "
                            "options once to fold them in");
@@ -242,7 +238,7 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
   for (const Op& op : ops) {
     Status s = table->Apply(op);
     if (!s.ok()) {
-      return Status::Corruption(JoinPathForLog(names_.dir, names_.journal) +
+      return Status::Corruption(JoinPath(names_.dir, names_.journal) +
                                 ": cannot replay change " + std::to_string(op.lsn) + ": " +
                                 s.message());
     }

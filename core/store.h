@@ -31,9 +31,6 @@
 
 namespace csvfs::core {
 
-// "dir/name" for messages.
-std::string JoinPathForLog(const std::string& dir, const std::string& name);
-
 struct StoreNames {
   std::string dir, name, journal, journal_new, tmp, lock, ids, ids_new;
   static StoreNames For(const std::string& backing_path);

@@ -25,12 +25,6 @@ const Node* LowerBound(const OverrideTree& t, uint64_t from) {
 
 }  // namespace
 
-size_t Version::RawRowCount() const {
-  size_t n = 0;
-  for (const auto& b : blocks_) n += b.count;
-  return n;
-}
-
 void Version::IdOf(RowRef ref, std::string_view bytes, std::string* out) const {
   out->clear();
   if (key_column_ < 0) {

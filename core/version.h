@@ -66,7 +66,6 @@ class Version {
   std::vector<BlockRange> blocks_;
   OverrideTree overrides_;
 
-  size_t RawRowCount() const;
   void IdOf(RowRef ref, std::string_view bytes, std::string* out) const;
 };
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "fs/device_io.h"
 #include "fs/filesystem.h"
 #include "fs/logging.h"
 #include "fs/notifier.h"
@@ -117,6 +118,13 @@ ExitCode RunDaemon(const Options& o) {
     return ExitCode::kMount;
   }
   session.mounted = true;
+  // Reads and writes of the device go through fs/device_io.h (it asks the kernel to allow
+  // MAP_SHARED mmap of direct_io files).
+  if (int err = InstallDeviceIo(session.se, fuse_session_fd(session.se)); err != 0) {
+    PrintError(std::string("cannot set up the fuse device: ") + std::strerror(-err));
+    (void)fs.engine().Close();
+    return ExitCode::kRuntime;
+  }
   if (fuse_daemonize(o.foreground ? 1 : 0) != 0) {
     PrintError("cannot go to the background");
     (void)fs.engine().Close();

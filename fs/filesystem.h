@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "core/engine.h"
+#include "fs/device_io.h"
 #include "fs/handle_table.h"
 #include "fs/inode_table.h"
 #include "fs/invalidator.h"
@@ -60,6 +61,7 @@ class Filesystem {
   ScratchStore& scratch() { return scratch_; }
   PidSnapshots& pid_snapshots() { return pid_snapshots_; }
   KeyReservations& reservations() { return reservations_; }
+  DeviceIoState& device_io() { return device_io_; }
 
   // The text of rows/<id>: the record as it stands in the table plus the table's line ending
   // (supplied when the record is the last one and has none). nullopt if there is no such row.
@@ -94,6 +96,7 @@ class Filesystem {
   ScratchStore scratch_;
   PidSnapshots pid_snapshots_;
   KeyReservations reservations_;
+  DeviceIoState device_io_;
   std::atomic<uint64_t> refused_{0};
 };
 

@@ -4,25 +4,24 @@ namespace csvfs::fs {
 
 bool InodeTable::NoteAppend(uint64_t ino) {
   std::lock_guard<std::mutex> l(mu_);
-  CacheState& c = cache_[ino];
-  if (c.readers > 0) return true;
-  c.stale = true;
-  return false;
+  auto it = readers_.find(ino);
+  return it != readers_.end() && it->second > 0;
 }
 
-bool InodeTable::OpenReader(uint64_t ino) {
+void InodeTable::OpenReader(uint64_t ino) {
   std::lock_guard<std::mutex> l(mu_);
-  CacheState& c = cache_[ino];
-  ++c.readers;
-  bool drop = c.stale;
-  c.stale = false;
-  return drop;
+  ++readers_[ino];
 }
 
 void InodeTable::CloseReader(uint64_t ino) {
   std::lock_guard<std::mutex> l(mu_);
-  auto it = cache_.find(ino);
-  if (it != cache_.end() && it->second.readers > 0) --it->second.readers;
+  auto it = readers_.find(ino);
+  if (it == readers_.end()) return;
+  if (it->second > 1) {
+    --it->second;
+  } else {
+    readers_.erase(it);
+  }
 }
 
 uint64_t InodeTable::TableIno(const core::Snapshot& version, bool add_lookup) {

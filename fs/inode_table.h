@@ -59,13 +59,12 @@ class InodeTable {
   std::vector<std::pair<uint64_t, uint64_t>> TableNodes() const;
   std::optional<uint64_t> FindTableIno(uint64_t lineage) const;
 
-  // Page-cache bookkeeping for appends to a table inode. The kernel keeps an inode's cached
-  // pages across opens, so the page holding the old end of file must be dropped after an
-  // append. With readers open that is done at once (NoteAppend returns true: send the
-  // notice); with none, the next read-only open drops the cache itself (OpenReader returns
-  // true: open it without keep_cache), which saves a kernel notification per append.
+  // Page-cache bookkeeping for appends to a table inode. Table reads use direct_io, so only
+  // mmap fills an inode's page cache (the kernel drops it when a mapping is made). A mapping
+  // can hold the page at the old end of file, so while readers are open NoteAppend returns
+  // true: send the notice for the tail. With none open, nothing needs to be sent.
   bool NoteAppend(uint64_t ino);
-  bool OpenReader(uint64_t ino);
+  void OpenReader(uint64_t ino);
   void CloseReader(uint64_t ino);
 
   uint64_t RowIno(std::string_view id, bool add_lookup);
@@ -93,11 +92,7 @@ class InodeTable {
   std::unordered_map<uint64_t, Node> nodes_;
   std::unordered_map<uint64_t, uint64_t> lineage_ino_;
   std::unordered_map<std::string, uint64_t> row_ino_;
-  struct CacheState {
-    uint64_t readers = 0;
-    bool stale = false;
-  };
-  std::unordered_map<uint64_t, CacheState> cache_;  // table inodes only
+  std::unordered_map<uint64_t, uint64_t> readers_;  // open readers per table inode
 };
 
 }  // namespace csvfs::fs

@@ -20,9 +20,11 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
     fs.pid_snapshots().Remember(pid, v);
     auto h = std::make_shared<Handle>(HandleKind::kTableRead, ino, flags, pid);
     h->snap = std::move(v);
-    // Bytes of an inode never change (see InodeTable), so the page cache is kept, except
-    // when appends since the last reader left the page at the old end of file stale.
-    fi->keep_cache = fs.inodes().OpenReader(ino) ? 0 : 1;
+    fs.inodes().OpenReader(ino);
+    // Not the page cache: a cached reader can copy stale zeros from the page at an earlier
+    // end of file while an O_APPEND write grows the file (see fs/device_io.h). The daemon
+    // serves whole records of the snapshot, and mmap still works (fs/device_io.cc).
+    fi->direct_io = 1;
     return h;
   }
   fi->direct_io = 1;  // private images and record boundaries stay out of the page cache

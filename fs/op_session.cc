@@ -6,6 +6,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 #include "fs/op_common.h"
 #include "fs/ops.h"
 
@@ -19,6 +21,13 @@ void Init(void* userdata, fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
   if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
   conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+  // Table readers use direct_io (fs/device_io.h says why); MAP_SHARED needs the kernel's
+  // DIRECT_IO_ALLOW_MMAP, which fs/device_io.cc asks for in the INIT reply.
+  auto* fs = static_cast<Filesystem*>(userdata);
+  if (fs != nullptr && !fs->device_io().kernel_offers_mmap.load()) {
+    spdlog::warn("the kernel does not offer FUSE_DIRECT_IO_ALLOW_MMAP (Linux < 6.6): "
+                 "MAP_SHARED mmap of the table will fail with ENODEV (MAP_PRIVATE works)");
+  }
 }
 
 void Statfs(Request& r, fuse_ino_t ino) {

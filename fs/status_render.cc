@@ -23,6 +23,7 @@ std::string RenderStatus(const core::EngineStats& e, const AdapterStats& a,
                          const std::string& backing, const std::string& sync_mode) {
   std::ostringstream o;
   o << "backing: " << backing << "\n"
+    << "pid: " << a.pid << "\n"
     << "sync: " << sync_mode << "\n"
     << "rows: " << e.rows << "\n"
     << "version: " << e.version << "\n"

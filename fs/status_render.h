@@ -15,6 +15,7 @@ struct AdapterStats {
   uint64_t open_handles = 0;
   uint64_t scratch_files = 0;
   uint64_t refused = 0;  // changes refused at the adapter (before reaching the engine)
+  int64_t pid = 0;       // the daemon's process id (mount-helpers/csvfs-umount waits for it)
 };
 
 // "key: value" lines, one per fact.

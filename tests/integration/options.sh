@@ -37,8 +37,15 @@ mount_csvfs_bg "$B2" "$M" -o "noheader,key=1,log=$T/bg.log"
 t bash -c 'printf "k4,d\n" >>"$1"' _ "$M/plain.csv"
 printf 'k4,d\n' >>"$T/expected2"
 assert_table "$T/expected2" "$M/plain.csv"
-unmount_csvfs_bg "$B2" "$M"
-assert_same_file "$T/expected2" "$B2" "BACKING after the background daemon's unmount"
+# mount-helpers/csvfs-umount returns only once the daemon has checkpointed and exited, so
+# BACKING is complete the moment it returns (fusermount3 -u alone returns before that).
+t "$IT_DIR/../../mount-helpers/csvfs-umount" "$M" 20 || fail "csvfs-umount $M failed"
+assert_same_file "$T/expected2" "$B2" "BACKING right after csvfs-umount returned"
+lock=$T/data2/.plain.csv.csvfs-lock
+[ ! -e "$lock" ] || fail "the daemon left its lock file after csvfs-umount returned"
+is_mounted "$M" && fail "still mounted after csvfs-umount"
+out=$("$IT_DIR/../../mount-helpers/csvfs-umount" "$M" 2>&1) && fail "csvfs-umount of a non-mount succeeded"
+case $out in *"not a csvfs mount"*) ;; *) fail "csvfs-umount of a non-mount said: $out" ;; esac
 [ -s "$T/bg.log" ] || fail "log=$T/bg.log is empty"
 check_backing_dir "$T/data2" plain.csv
 

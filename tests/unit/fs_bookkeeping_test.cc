@@ -201,7 +201,9 @@ TEST_CASE("fs: status rendering", "[fs]") {
   fs::AdapterStats a;
   a.refused = 3;
   a.scratch_files = 4;
+  a.pid = 4321;
   std::string text = fs::RenderStatus(e, a, "/data/t.csv", "close");
+  CHECK(text.find("pid: 4321\n") != std::string::npos);
   CHECK(text.find("rows: 12\n") != std::string::npos);
   CHECK(text.find("version: 7\n") != std::string::npos);
   CHECK(text.find("size: 345\n") != std::string::npos);

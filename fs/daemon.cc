@@ -97,6 +97,7 @@ ExitCode RunDaemon(const Options& o) {
   Session session;
   const fuse_lowlevel_ops& ops = ops::LowLevelOps();
   session.se = fuse_session_new(&args, &ops, sizeof ops, &fs);
+  fuse_opt_free_args(&args);  // fuse_opt_parse replaced them with an allocated copy
   if (session.se == nullptr) {  // libfuse printed the offending option
     return ExitCode::kUsage;
   }

@@ -1,9 +1,8 @@
-// Journal framing (see journal.h for the frame layout and the torn-tail/corruption rules).
+// Journal framing (see journal.h for the frame layout and the torn-tail/hole/corruption rules).
 #include "core/journal.h"
 
-#include <string.h>  // memmem
-
 #include <cassert>
+#include <cstring>
 #include <optional>
 
 namespace csvfs::core {
@@ -44,20 +43,33 @@ std::optional<uint32_t> ValidFrameAt(std::string_view data, size_t pos) {
   return length;
 }
 
-// Offset of the first valid complete frame starting after `pos`, or npos. Only offsets where
-// the magic matches are examined.
-size_t FindValidFrameAfter(std::string_view data, size_t pos) {
-  std::string magic;
-  PutU32(&magic, kJournalMagic);
-  size_t q = pos + 1;
-  while (q < data.size() && data.size() - q >= kJournalFrameHeader) {
-    const void* hit = memmem(data.data() + q, data.size() - q, magic.data(), magic.size());
+// Offset of the first valid complete frame starting at or after `from`, or npos. Only offsets
+// where the magic matches are examined.
+size_t FindValidFrame(std::string_view data, size_t from) {
+  const char first = static_cast<char>(kJournalMagic & 0xFFu);
+  for (size_t q = from; q < data.size() && data.size() - q >= kJournalFrameHeader; ++q) {
+    const void* hit = memchr(data.data() + q, first, data.size() - q);
     if (hit == nullptr) return std::string_view::npos;
     q = static_cast<size_t>(static_cast<const char*>(hit) - data.data());
     if (ValidFrameAt(data, q).has_value()) return q;
-    ++q;
   }
   return std::string_view::npos;
+}
+
+bool AllZero(const char* p, size_t n) {
+  return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+// True if [bad, next) shows a sector that never reached the disk: an aligned sector of zeros,
+// or, when the bad frame starts inside a sector (which it shares with the durable bytes before
+// it), zeros from its start to that sector's end.
+bool HasUnwrittenSector(std::string_view data, size_t bad, size_t next) {
+  const size_t first = (bad + kJournalSectorBytes - 1) / kJournalSectorBytes * kJournalSectorBytes;
+  if (first != bad && first <= next && AllZero(data.data() + bad, first - bad)) return true;
+  for (size_t s = first; s + kJournalSectorBytes <= next; s += kJournalSectorBytes) {
+    if (AllZero(data.data() + s, kJournalSectorBytes)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -84,12 +96,19 @@ Result<JournalScan> ScanJournal(std::string_view data) {
   }
   scan.valid_bytes = pos;
   if (pos == data.size()) return scan;
-  const size_t next = FindValidFrameAfter(data, pos);
-  if (next != std::string_view::npos) {
+  const size_t next = FindValidFrame(data, pos + 1);
+  if (next != std::string_view::npos && !HasUnwrittenSector(data, pos, next)) {
     return Status::Corruption("journal corrupt at offset " + std::to_string(pos) +
                               ": a valid frame follows at offset " + std::to_string(next));
   }
   scan.torn_tail = true;
+  // Valid frames after a never-written sector were never synced: they go with the tail.
+  size_t end = pos;
+  for (size_t q = next; q != std::string_view::npos; q = FindValidFrame(data, end)) {
+    end = q + kJournalFrameHeader + *ValidFrameAt(data, q);
+    ++scan.dropped_frames;
+  }
+  scan.dropped_bytes = end - pos;
   return scan;
 }
 

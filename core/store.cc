@@ -7,6 +7,7 @@
 
 #include "core/env_util.h"
 #include "core/journal.h"
+#include "core/journal_file.h"
 #include "spdlog/spdlog.h"
 
 namespace csvfs::core {
@@ -30,50 +31,7 @@ std::string Frame(std::string_view payload) {
   return f;
 }
 
-// A journal read from disk.
-struct JournalImage {
-  std::unique_ptr<ReadOnlyFile> file;
-  JournalBase base;
-  bool has_base = false;
-  std::vector<Op> ops;
-  bool torn = false;        // bytes after the valid frames that are not preallocated zeros
-  uint64_t valid_bytes = 0;
-};
-
 constexpr uint64_t kJournalPrealloc = uint64_t{4} << 20;
-
-bool AllZero(std::string_view s) {
-  return s.find_first_not_of('\0') == std::string_view::npos;
-}
-
-Result<std::optional<JournalImage>> ReadJournal(Directory* dir, const std::string& name) {
-  auto f = dir->OpenReadOnly(name);
-  if (!f.ok()) {
-    if (f.status().code() == Code::kNotFound) return std::optional<JournalImage>();
-    return f.status();
-  }
-  JournalImage j;
-  j.file = std::move(f.value());
-  std::string path = JoinPath(dir->path(), name);
-  auto scan = ScanJournal(j.file->data());
-  if (!scan.ok()) return Status::Corruption(path + ": " + scan.status().message());
-  j.valid_bytes = scan->valid_bytes;
-  j.torn = scan->torn_tail && !AllZero(j.file->data().substr(scan->valid_bytes));
-  if (scan->payloads.empty()) {
-    j.torn = true;  // not even a base frame: an interrupted creation
-    return std::optional<JournalImage>(std::move(j));
-  }
-  auto base = JournalBase::Decode(scan->payloads[0]);
-  if (!base.ok()) return Status::Corruption(path + ": " + base.status().message());
-  j.base = base.value();
-  j.has_base = true;
-  for (size_t i = 1; i < scan->payloads.size(); ++i) {
-    auto op = Op::Decode(scan->payloads[i]);
-    if (!op.ok()) return Status::Corruption(path + ": " + op.status().message());
-    j.ops.push_back(std::move(op.value()));
-  }
-  return std::optional<JournalImage>(std::move(j));
-}
 
 }  // namespace
 
@@ -158,6 +116,23 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
   if (!jn.ok()) return jn.status();
   auto idf = ReadJournal(dir_.get(), names_.ids);
   if (!idf.ok()) return idf.status();
+  // Frames after a never-written sector are cut (journal.h): a crash wrote them out of order,
+  // never synced, never acknowledged. A copy is set aside before the file is cut or replaced.
+  std::string cut_note;
+  for (const auto& [image, name] :
+       {std::pair{&j.value(), &names_.journal}, std::pair{&jn.value(), &names_.journal_new},
+        std::pair{&idf.value(), &names_.ids}}) {
+    if (!*image || (*image)->dropped_frames == 0) continue;
+    const JournalImage& cut = **image;
+    const std::string orphan = *name + ".orphan-" + std::to_string(env_->NowNanos());
+    CSVFS_RETURN_IF_ERROR(WriteFileDurably(
+        orphan, orphan + ".tmp", cut.file->data().substr(0, cut.valid_bytes + cut.dropped_bytes)));
+    cut_note += (cut_note.empty() ? "" : "; ") + JoinPath(names_.dir, *name) +
+                ": a sector after offset " + std::to_string(cut.valid_bytes) +
+                " was never written, so the " + std::to_string(cut.dropped_frames) +
+                " records after it were never synced (a crash wrote them out of order); " +
+                "discarded them, a copy is in " + JoinPath(names_.dir, orphan);
+  }
   auto matches = [&](const std::optional<JournalImage>& x) {
     return x && x->has_base && x->base.backing_size == size && x->base.backing_crc == crc;
   };
@@ -182,7 +157,9 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
       if (op.lsn > base.lsn) ops.push_back(std::move(op));
     }
     out->needs_checkpoint = !ops.empty() || j.value()->torn || jn.value().has_value();
-    if (j.value()->torn) out->note = "discarded a torn journal tail";
+    if (j.value()->torn && j.value()->dropped_frames == 0) {
+      out->note = "discarded a torn journal tail";
+    }
   } else if (!j.value() && matches(idf.value())) {  // after a clean unmount
     base = idf.value()->base;
     fresh_journal = true;
@@ -275,6 +252,7 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
     CSVFS_RETURN_IF_ERROR(jf.value()->Preallocate(kJournalPrealloc));
     SetJournal(std::move(jf.value()));
   }
+  if (!cut_note.empty()) out->note += (out->note.empty() ? "" : "; ") + cut_note;
   out->journal_bytes = journal_->Size();
   out->table = std::move(table);
   return Status::Ok();

@@ -2,8 +2,9 @@
 //
 // The input is a journal image. Invariants:
 //   - ScanJournal never crashes; it fails only with kCorruption; its payloads lie inside the
-//     buffer; its verdict (valid prefix, torn tail or mid-log corruption) matches a reference
-//     reading of the frame layout written here from journal.h.
+//     buffer; its verdict (valid prefix, torn tail, frames cut after a never-written sector,
+//     or mid-log corruption) matches a reference reading of the rules written here from
+//     journal.h.
 //   - Re-framing the payloads with AppendJournalFrame reproduces the valid prefix exactly.
 //   - Flipping any single bit of the valid prefix never yields the same payload list accepted
 //     as valid: the scan fails with kCorruption or returns a different (or shorter) list.
@@ -29,6 +30,7 @@ using csvfs::core::Crc32c;
 using csvfs::core::JournalBase;
 using csvfs::core::JournalScan;
 using csvfs::core::kJournalFrameHeader;
+using csvfs::core::kJournalSectorBytes;
 using csvfs::core::kMaxJournalPayload;
 using csvfs::core::Op;
 using csvfs::core::ScanJournal;
@@ -59,8 +61,35 @@ std::optional<uint32_t> ReferenceFrameAt(std::string_view d, size_t pos) {
 struct Reference {
   std::vector<std::string_view> payloads;
   size_t valid_bytes = 0;
-  bool corrupt = false;  // a valid frame starts somewhere after the valid prefix
+  bool corrupt = false;  // a valid frame follows the valid prefix, and no unwritten sector
+  size_t dropped_frames = 0;  // valid frames after the valid prefix (when not corrupt)
+  size_t dropped_bytes = 0;
 };
+
+// The first offset >= from where a valid frame starts, or d.size().
+size_t ReferenceNextFrame(std::string_view d, size_t from) {
+  while (from < d.size() && !ReferenceFrameAt(d, from).has_value()) ++from;
+  return from;
+}
+
+bool ZeroBytes(std::string_view d, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i) {
+    if (d[i] != '\0') return false;
+  }
+  return true;
+}
+
+// Between the bad frame at `bad` and the valid frame at `next`: an aligned sector of zeros, or
+// zeros from `bad` (inside a sector) to that sector's end.
+bool ReferenceUnwritten(std::string_view d, size_t bad, size_t next) {
+  for (size_t s = 0; s + kJournalSectorBytes <= next; s += kJournalSectorBytes) {
+    if (s >= bad && ZeroBytes(d, s, s + kJournalSectorBytes)) return true;
+    if (s < bad && bad < s + kJournalSectorBytes && ZeroBytes(d, bad, s + kJournalSectorBytes)) {
+      return true;
+    }
+  }
+  return false;
+}
 
 Reference ReferenceScan(std::string_view d) {
   Reference r;
@@ -68,9 +97,17 @@ Reference ReferenceScan(std::string_view d) {
     r.payloads.push_back(d.substr(r.valid_bytes + kJournalFrameHeader, *length));
     r.valid_bytes += kJournalFrameHeader + *length;
   }
-  for (size_t q = r.valid_bytes + 1; q < d.size() && !r.corrupt; ++q) {
-    r.corrupt = ReferenceFrameAt(d, q).has_value();
+  size_t q = r.valid_bytes < d.size() ? ReferenceNextFrame(d, r.valid_bytes + 1) : d.size();
+  if (q < d.size() && !ReferenceUnwritten(d, r.valid_bytes, q)) {
+    r.corrupt = true;
+    return r;
   }
+  size_t end = r.valid_bytes;
+  for (; q < d.size(); q = ReferenceNextFrame(d, end)) {
+    end = q + kJournalFrameHeader + *ReferenceFrameAt(d, q);
+    ++r.dropped_frames;
+  }
+  r.dropped_bytes = end - r.valid_bytes;
   return r;
 }
 
@@ -149,6 +186,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!ref.corrupt);
     FUZZ_CHECK(s.valid_bytes == ref.valid_bytes);
     FUZZ_CHECK(s.torn_tail == (s.valid_bytes < size));
+    FUZZ_CHECK(s.dropped_frames == ref.dropped_frames);
+    FUZZ_CHECK(s.dropped_bytes == ref.dropped_bytes);
     FUZZ_CHECK(SamePayloads(s.payloads, ref.payloads));
     std::string reframed;
     for (std::string_view p : s.payloads) {

@@ -1,5 +1,6 @@
 #include "tests/unit/fault_env.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <map>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/env_util.h"
+#include "tests/unit/fault_file.h"
 
 namespace csvfs::testing {
 
@@ -20,8 +22,7 @@ using core::Status;
 namespace {
 
 struct Node {
-  std::string data;
-  uint64_t synced = 0;  // durable prefix of data
+  internal::FileBytes bytes;
   uint32_t mode = 0600;
   uint32_t uid = 0;
   uint32_t gid = 0;
@@ -98,21 +99,6 @@ struct FaultEnv::State {
     return node;
   }
 
-  // Requires mu. Decides what survives of the bytes past node->synced.
-  void CrashFile(Node* node, CrashMode mode) {
-    const size_t unsynced = node->data.size() - node->synced;
-    if (mode == CrashMode::kDropUnsynced) {
-      node->data.resize(node->synced);
-    } else if (mode == CrashMode::kTornTail) {
-      node->data.resize(node->synced + std::uniform_int_distribution<size_t>(0, unsynced)(rng));
-    } else {
-      for (size_t i = node->synced; i < node->data.size(); ++i) {
-        node->data[i] = static_cast<char>(rng() & 0xFF);
-      }
-    }
-    node->synced = node->data.size();
-  }
-
   void Crash(CrashMode mode, DirCrash dirs_mode) {
     std::lock_guard<std::mutex> lock(mu);
     ++epoch;
@@ -125,7 +111,7 @@ struct FaultEnv::State {
       }
       dir->locked.clear();
       for (auto& [name, node] : dir->live) {
-        if (done.insert(node.get()).second) CrashFile(node.get(), mode);
+        if (done.insert(node.get()).second) node->bytes.Crash(mode, &rng);
       }
     }
   }
@@ -151,14 +137,22 @@ class FaultWritableFile final : public core::WritableFile {
  public:
   FaultWritableFile(StatePtr st, std::shared_ptr<Node> node, std::string path)
       : st_(std::move(st)), node_(std::move(node)), path_(std::move(path)),
-        epoch_(st_->epoch), size_(node_->data.size()) {}
+        epoch_(st_->epoch), size_(node_->bytes.size()) {}
 
   Status Append(std::string_view data) override {
     Injected inj = st_->BeginOp(OpKind::kAppend);
     std::lock_guard<std::mutex> lock(st_->mu);
     CSVFS_RETURN_IF_ERROR(Usable());
     if (!inj.status.ok()) data = data.substr(0, std::min(inj.append_prefix, data.size()));
-    node_->data.append(data);
+    internal::FileBytes& bytes = node_->bytes;
+    if (preallocated_) {  // pwrite at size_, into the zeros; as PosixEnv, grow when full
+      if (size_ + data.size() > bytes.size()) {
+        GrowDurably(std::max<uint64_t>(data.size(), bytes.size() - size_) + kGrowBy);
+      }
+      bytes.Write(size_, data);
+    } else {  // O_APPEND
+      bytes.Write(bytes.size(), data);
+    }
     node_->mtime_ns = WallClockNanos();
     size_ += data.size();
     return inj.status;
@@ -171,7 +165,7 @@ class FaultWritableFile final : public core::WritableFile {
       sticky_ = inj.status;
       return inj.status;
     }
-    node_->synced = node_->data.size();
+    node_->bytes.Sync();
     return Status::Ok();
   }
   Status Close() override {
@@ -187,12 +181,22 @@ class FaultWritableFile final : public core::WritableFile {
     if (gid != UINT32_MAX) node_->gid = gid;
     return Status::Ok();
   }
+  Status Preallocate(uint64_t bytes) override {  // not counted; see fault_env.h
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Usable());
+    preallocated_ = true;
+    GrowDurably(bytes);
+    return Status::Ok();
+  }
   Status Truncate(uint64_t size) override {  // not counted; durable at once
     std::lock_guard<std::mutex> lock(st_->mu);
     CSVFS_RETURN_IF_ERROR(Usable());
-    if (size > node_->data.size()) return Status::Invalid("truncate " + path_ + ": would grow");
-    node_->data.resize(size);
-    node_->synced = std::min<uint64_t>(node_->synced, size);
+    if (size > size_) return Status::Invalid("truncate " + path_ + ": would grow");
+    if (preallocated_) {  // as PosixEnv: zero the dropped bytes, keep the allocation
+      node_->bytes.ZeroDurably(size, size_);
+    } else {
+      node_->bytes.Truncate(size);
+    }
     size_ = size;
     return Status::Ok();
   }
@@ -202,25 +206,27 @@ class FaultWritableFile final : public core::WritableFile {
   }
 
  private:
+  static constexpr uint64_t kGrowBy = uint64_t{4} << 20;  // PosixEnv's step
+
   Status Usable() const {  // requires st_->mu
     if (epoch_ != st_->epoch) return DeadHandle(path_);
     if (closed_) return Status::IoError(path_ + ": file already closed");
     return sticky_;
+  }
+  // Requires st_->mu. Zero-fills the file up to size_ + bytes and, if it grew, syncs it (as
+  // PosixEnv's fdatasync after writing the zeros).
+  void GrowDurably(uint64_t bytes) {
+    if (size_ + bytes > node_->bytes.size()) node_->bytes.GrowDurably(size_ + bytes);
   }
 
   const StatePtr st_;
   const std::shared_ptr<Node> node_;
   const std::string path_;
   const uint64_t epoch_;
-  uint64_t size_;  // the rest guarded by st_->mu
+  uint64_t size_;  // the logical size; the rest guarded by st_->mu
+  bool preallocated_ = false;
   bool closed_ = false;
   Status sticky_;  // a failed Sync()
-};
-
-struct SnapshotFile final : public core::ReadOnlyFile {
-  explicit SnapshotFile(std::string b) : bytes(std::move(b)) {}
-  std::string_view data() const override { return bytes; }
-  const std::string bytes;
 };
 
 class FaultFileLock final : public core::FileLock {
@@ -252,7 +258,7 @@ class FaultDirectory final : public core::Directory {
     CSVFS_RETURN_IF_ERROR(Alive());
     std::shared_ptr<Node> node = Find(name);
     if (!node) return NotFound("open", name);
-    return std::unique_ptr<core::ReadOnlyFile>(new SnapshotFile(node->data));
+    return internal::Snapshot(node->bytes);
   }
   Result<std::unique_ptr<core::WritableFile>> CreateExclusive(const std::string& name) override {
     return OpenWritable(name, /*exclusive=*/true);
@@ -266,7 +272,7 @@ class FaultDirectory final : public core::Directory {
     CSVFS_RETURN_IF_ERROR(Alive());
     std::shared_ptr<Node> node = Find(name);
     if (!node) return NotFound("stat", name);
-    return core::FileInfo{.size = node->data.size(), .mode = node->mode, .uid = node->uid,
+    return core::FileInfo{.size = node->bytes.size(), .mode = node->mode, .uid = node->uid,
                           .gid = node->gid, .mtime_ns = node->mtime_ns, .inode = node->inode};
   }
   Status Rename(const std::string& from, const std::string& to) override {
@@ -393,7 +399,7 @@ int64_t FaultEnv::SyncedLength(const std::string& dir_path, const std::string& n
   std::lock_guard<std::mutex> lock(state_->mu);
   auto dir = state_->dirs.find(dir_path);
   if (dir == state_->dirs.end() || !dir->second->live.count(name)) return -1;
-  return static_cast<int64_t>(dir->second->live.at(name)->synced);
+  return static_cast<int64_t>(dir->second->live.at(name)->bytes.durable_size());
 }
 
 }  // namespace csvfs::testing

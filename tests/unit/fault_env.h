@@ -1,8 +1,16 @@
 // FaultEnv: an in-memory core::Env for crash and fault-injection tests.
 //
 // Durability model (what a simulated power loss keeps):
-//  - File bytes: each file remembers its synced length, the bytes made durable by
-//    WritableFile::Sync(). SimulateCrash() drops, tears or garbles the bytes past it (CrashMode).
+//  - File bytes: each file has a live image (what reads see) and a durable image (what is on
+//    disk), which WritableFile::Sync() makes equal. The range written since the last sync
+//    (writes are sequential, so one range) is what SimulateCrash() drops, tears, garbles or
+//    keeps sector by sector (CrashMode); everything else keeps its durable bytes.
+//  - Preallocation, as PosixEnv does it: WritableFile::Preallocate() appends zeros and syncs
+//    the file, the way PosixEnv writes zeros and fdatasyncs; the file's length (Stat,
+//    OpenReadOnly) then includes the zeros, and later Append()s on that handle overwrite them
+//    in place at Size(). An Append() past the zeros first grows them by PosixEnv's step
+//    (syncing again), as PosixEnv does. So a crash before a journal frame is synced leaves
+//    zeros where it, or its unsynced sectors, would have been.
 //  - Directory entries: each directory remembers its name -> file table as of its last
 //    Directory::Sync(). SimulateCrash() restores that table (DirCrash::kRevert): files created
 //    since vanish, removed files come back, and a rename is undone (the old name again holds
@@ -17,8 +25,10 @@
 //    kDirSync  Directory::Sync           kRename    Directory::Rename
 //    kCreate   Directory::CreateExclusive and Directory::OpenAppend (every call)
 //    kRemove   Directory::Remove
-//  Other calls (OpenReadOnly, Stat, Lock, Close, SetModeOwner, Truncate) are neither counted
-//  nor failed. WritableFile::Truncate() takes effect durably at once (synced length is cut too).
+//  Other calls (OpenReadOnly, Stat, Lock, Close, SetModeOwner, Preallocate, Truncate) are
+//  neither counted nor failed. WritableFile::Truncate() takes effect durably at once (synced
+//  length is cut too; on a preallocated handle, as in PosixEnv, the dropped bytes become zeros
+//  and the length stays).
 //  - FailAt(kind, nth, code): the nth call of `kind` from now fails with `code` and os_error
 //    set to the matching errno (kNoSpace: ENOSPC, kIoError: EIO, kReadOnly: EROFS) and has no
 //    effect, except that a failing Append first writes `append_prefix` bytes (clamped).
@@ -52,9 +62,17 @@ inline const char* OpKindName(OpKind kind) {
 }
 
 enum class CrashMode {
-  kDropUnsynced,  // each file is truncated to its synced length
+  // In each mode, unsynced bytes that do not survive read as their durable bytes from before
+  // (a preallocated file's zeros), or are cut off if they were past the durable length.
+  kDropUnsynced,  // each file is back to its durable image (an appended file: synced length)
   kTornTail,      // each file keeps a random prefix (possibly empty/all) of its unsynced bytes
   kGarbageTail,   // each file's unsynced bytes are replaced by as many random bytes
+  // Writeback is not in write order: each 512-byte sector (aligned in file offsets) holding
+  // unsynced bytes independently either reached the disk (new bytes) or did not (its bytes are
+  // the durable ones from before: e.g. a preallocated file's zeros; zeros too for bytes past
+  // the durable length). The file keeps its durable length, or reaches to the end of the last
+  // sector that reached the disk. So a later sector can survive an earlier one's loss.
+  kReorderSectors,
 };
 
 enum class DirCrash {
@@ -66,7 +84,7 @@ class FaultEnv : public core::Env {
  public:
   struct State;  // the shared implementation, defined in fault_env.cc
 
-  explicit FaultEnv(uint64_t seed = 1);  // seed: for kTornTail and kGarbageTail
+  explicit FaultEnv(uint64_t seed = 1);  // seed: for the random CrashModes
   ~FaultEnv() override = default;
   FaultEnv(const FaultEnv&) = delete;
   FaultEnv& operator=(const FaultEnv&) = delete;
@@ -81,7 +99,8 @@ class FaultEnv : public core::Env {
   void ClearFaults();  // cancels pending FailAt()s and FailAllOps()
   int64_t Count(OpKind kind) const;
 
-  // The file's synced length, or -1 if `dir_path`/`name` does not exist (for assertions).
+  // The length of the file's durable image (for a preallocated file: with its zeros), or -1
+  // if `dir_path`/`name` does not exist (for assertions).
   int64_t SyncedLength(const std::string& dir_path, const std::string& name) const;
 
  private:

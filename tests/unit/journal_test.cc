@@ -1,5 +1,6 @@
 // Tests of the journal framing, the payload helpers and crc32c.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -175,12 +176,107 @@ TEST_CASE("journal: garbage after the last frame is a torn tail", "[journal]") {
 }
 
 TEST_CASE("journal: a valid frame after a zeroed gap is corruption", "[journal]") {
+  // 100 zeros are less than a sector and reach no sector boundary: not a never-written sector
+  // (see the "hole" cases below), so this is corruption, not an unsynced tail.
   const ThreeFrames j;
   std::string image = j.image.substr(0, j.end1) + std::string(100, '\0') +
                       j.image.substr(j.end1);
   auto scan = ScanJournal(image);
   REQUIRE(!scan.ok());
   CHECK(scan.status().code() == Code::kCorruption);
+}
+
+// A journal laid out against 512-byte sectors: frame A at [0, 112), frame C at [112, 1024)
+// (its last sector is [512, 1024)), then frames D and E. Preallocated journals are written in
+// place over zeros, so a sector a crash did not persist reads as zeros.
+struct SectorFrames {
+  std::string a = std::string(100, 'a');
+  std::string c = std::string(1024 - 112 - kJournalFrameHeader, 'c');
+  std::string d = "d,row\n";
+  std::string e = "e,row\n";
+  std::string image = Journal({a, c, d, e});
+  size_t c_at = kJournalFrameHeader + a.size();  // 112
+  size_t d_at = 1024;
+};
+
+TEST_CASE("journal: valid frames after an aligned never-written hole are cut", "[journal]") {
+  // A, then sectors of zeros where frame B was never written, then D and E.
+  SectorFrames j;
+  const std::string head = Journal({j.a});
+  const std::string tail = Journal({j.d, j.e});
+  const std::string image = head + std::string(1536 - head.size(), '\0') + tail;
+  auto scan = ScanJournal(image);
+  REQUIRE(scan.ok());
+  CHECK(Strings(scan->payloads) == std::vector<std::string>{j.a});
+  CHECK(scan->valid_bytes == head.size());
+  CHECK(scan->torn_tail);
+  CHECK(scan->dropped_frames == 2);
+  CHECK(scan->dropped_bytes == image.size() - head.size());
+  // The preallocated zeros after the last frame change nothing.
+  auto padded = ScanJournal(image + std::string(4096, '\0'));
+  REQUIRE(padded.ok());
+  CHECK(padded->dropped_frames == 2);
+  CHECK(padded->dropped_bytes == image.size() - head.size());
+}
+
+TEST_CASE("journal: a frame whose last sector is zeros, then a valid frame, is cut", "[journal]") {
+  SectorFrames j;
+  REQUIRE(j.image.substr(j.d_at, 4) == Journal({j.d}).substr(0, 4));  // the layout holds
+  std::string image = j.image;
+  std::fill(image.begin() + 512, image.begin() + 1024, '\0');
+  auto scan = ScanJournal(image);
+  REQUIRE(scan.ok());
+  CHECK(Strings(scan->payloads) == std::vector<std::string>{j.a});
+  CHECK(scan->valid_bytes == j.c_at);
+  CHECK(scan->dropped_frames == 2);
+  CHECK(scan->dropped_bytes == image.size() - j.c_at);
+}
+
+TEST_CASE("journal: a frame starting mid-sector, zero to that sector's end, is cut", "[journal]") {
+  // The sector [0, 512) holds durable A and the start of C; a crash kept the old content of
+  // that sector (A, then zeros) but the newer [512, 1024) with the rest of C.
+  SectorFrames j;
+  std::string image = j.image;
+  std::fill(image.begin() + static_cast<ptrdiff_t>(j.c_at), image.begin() + 512, '\0');
+  auto scan = ScanJournal(image);
+  REQUIRE(scan.ok());
+  CHECK(Strings(scan->payloads) == std::vector<std::string>{j.a});
+  CHECK(scan->dropped_frames == 2);
+
+  SECTION("zeros short of the sector's end are corruption") {
+    image[511] = 'c';
+    CHECK(ScanJournal(image).status().code() == Code::kCorruption);
+  }
+  SECTION("zeros from inside the frame to the sector's end are corruption") {
+    image[j.c_at] = 'C';  // the frame's first bytes were written: so was that sector
+    CHECK(ScanJournal(image).status().code() == Code::kCorruption);
+  }
+}
+
+TEST_CASE("journal: non-zero garbage before a valid frame is corruption", "[journal]") {
+  SectorFrames j;
+  std::mt19937 rng(11);
+  for (const std::string& garbage : {std::string(512, '\xAB'), RandomBytes(&rng, 512)}) {
+    std::string image = j.image;
+    image.replace(512, 512, garbage);
+    auto scan = ScanJournal(image);
+    REQUIRE(!scan.ok());
+    CHECK(scan.status().code() == Code::kCorruption);
+    CHECK(scan.status().message().find("offset " + std::to_string(j.c_at)) != std::string::npos);
+  }
+}
+
+TEST_CASE("journal: zeros short of a sector inside a frame, then valid frames, is corruption",
+          "[journal]") {
+  SectorFrames j;
+  std::string image = j.image;
+  std::fill(image.begin() + 600, image.begin() + 700, '\0');
+  CHECK(ScanJournal(image).status().code() == Code::kCorruption);
+  // Zeros from inside the frame across a sector boundary, but no whole sector of them (the
+  // frame's last byte, 1023, is intact).
+  image = j.image;
+  std::fill(image.begin() + 300, image.begin() + 1023, '\0');
+  CHECK(ScanJournal(image).status().code() == Code::kCorruption);
 }
 
 TEST_CASE("journal: an oversized length is a bad frame", "[journal]") {

@@ -88,6 +88,7 @@ CommitOutcome HandleCommitter::CommitAppend(Handle& h, uint32_t pid, CommitPoint
 CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitPoint point) {
   std::lock_guard<std::mutex> l(h.mu);
   RewriteImage& img = *h.image;
+  if (core::Status e = img.TakeEpochError(); !e.ok()) return {e, 0};  // logged at the write
   bool due =
       point == CommitPoint::kRelease ? img.ShouldCommitAtRelease() : img.ShouldCommitAtFlush();
   if (!due) return {core::Status::Ok(), h.last_lsn};
@@ -111,6 +112,7 @@ CommitOutcome HandleCommitter::CommitRowImage(Handle& h, uint32_t pid, CommitPoi
   std::lock_guard<std::mutex> l(h.mu);
   RewriteImage& img = *h.image;
   const std::string what = "rows/" + h.row_id;
+  if (core::Status e = img.TakeEpochError(); !e.ok()) return {e, 0};  // logged at the write
   if (point != CommitPoint::kRelease && !img.ShouldCommitAtFlush() && img.ShouldCommitAtRelease()) {
     // Emptied (O_TRUNC) and closed with nothing written: a row file must hold one record,
     // so this close fails. The shell's `cmd > rows/ID` ignores the error of this first close

@@ -37,6 +37,7 @@ void SetScratchAttr(Request& r, ScratchFile& f, const struct stat* attr, int to_
     if (to_set & FUSE_SET_ATTR_SIZE) {
       uint64_t size = static_cast<uint64_t>(attr->st_size);
       if (size > r.fs().max_image_bytes()) {
+        r.fs().Refuse(r.pid(), "truncate", "scratch file", EFBIG, "over max_image");
         r.ReplyErr(EFBIG);
         return;
       }
@@ -68,7 +69,7 @@ void TruncateTable(Request& r, fuse_ino_t ino, uint64_t size) {
     return;
   }
   if (size > fs.max_image_bytes()) {
-    fs.Refuse(r.pid(), "truncate", fs.table_name(), EFBIG, "staged image over the limit");
+    fs.Refuse(r.pid(), "truncate", fs.table_name(), EFBIG, "staged image over max_image");
     r.ReplyErr(EFBIG);
     return;
   }

@@ -28,6 +28,7 @@ void WriteScratch(Request& r, ScratchFile& f, std::string_view data, off_t off, 
     }
   }
   if (!fits) {
+    r.fs().Refuse(r.pid(), "write", "scratch file", EFBIG, "over max_image");
     r.ReplyErr(EFBIG);
     return;
   }

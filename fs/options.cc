@@ -25,6 +25,7 @@ struct RawOptions {
   int create = 0;
   char* log = nullptr;
   char* max_record = nullptr;
+  char* max_image = nullptr;
   char* checkpoint_bytes = nullptr;
 };
 
@@ -40,6 +41,7 @@ const struct fuse_opt kOptSpec[] = {
     CSVFS_OPT("create", create, 1),
     CSVFS_OPT("log=%s", log, 0),
     CSVFS_OPT("max_record=%s", max_record, 0),
+    CSVFS_OPT("max_image=%s", max_image, 0),
     CSVFS_OPT("checkpoint_bytes=%s", checkpoint_bytes, 0),
     FUSE_OPT_KEY("-h", kKeyHelp),
     FUSE_OPT_KEY("--help", kKeyHelp),
@@ -106,7 +108,8 @@ int OptProc(void* data, const char* arg, int key, struct fuse_args* /*outargs*/)
 }
 
 void FreeRaw(RawOptions* raw) {
-  for (char* p : {raw->key, raw->sync, raw->log, raw->max_record, raw->checkpoint_bytes}) {
+  for (char* p :
+       {raw->key, raw->sync, raw->log, raw->max_record, raw->max_image, raw->checkpoint_bytes}) {
     free(p);
   }
 }
@@ -138,6 +141,10 @@ std::string ApplyRaw(const RawOptions& raw, Options* o) {
   }
   if (raw.max_record != nullptr && !ParseByteSize(raw.max_record, &o->max_record_bytes)) {
     return std::string("max_record= needs a byte size (got '") + raw.max_record + "')";
+  }
+  if (raw.max_image != nullptr &&
+      (!ParseByteSize(raw.max_image, &o->max_image_bytes) || o->max_image_bytes == 0)) {
+    return std::string("max_image= needs a byte size above 0 (got '") + raw.max_image + "')";
   }
   if (raw.checkpoint_bytes != nullptr &&
       !ParseByteSize(raw.checkpoint_bytes, &o->checkpoint_bytes)) {
@@ -251,6 +258,7 @@ core::EngineOptions ToEngineOptions(const Options& o) {
   e.create = o.create;
   e.read_only = o.read_only;
   if (o.max_record_bytes != 0) e.max_record_bytes = o.max_record_bytes;
+  if (o.max_image_bytes != 0) e.max_image_bytes = o.max_image_bytes;
   if (o.checkpoint_bytes != 0) e.checkpoint_bytes = o.checkpoint_bytes;
   e.start_threads = false;
   return e;
@@ -272,6 +280,8 @@ std::string UsageText(const char* program) {
          "  -o create              create BACKING.csv if it is missing (empty table)\n"
          "  -o log=FILE            log to FILE (default: stderr with -f, syslog otherwise)\n"
          "  -o max_record=BYTES    largest record accepted (EFBIG beyond; default 16M)\n"
+         "  -o max_image=BYTES     largest table a rewrite may stage in memory (EFBIG beyond;\n"
+         "                         default 4G)\n"
          "  -o checkpoint_bytes=BYTES\n"
          "                         fold the journal into BACKING past this size (default 64M)\n"
          "  -f                     stay in the foreground\n"

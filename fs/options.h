@@ -30,6 +30,7 @@ struct Options {
   bool read_only = false;  // `ro` (also passed on to libfuse)
   std::string log_file;
   uint64_t max_record_bytes = 0;  // 0: engine default
+  uint64_t max_image_bytes = 0;   // 0: engine default
   uint64_t checkpoint_bytes = 0;  // 0: engine default
 
   // Arguments for fuse_session_new (argv[0] first); csvfs options and the positional

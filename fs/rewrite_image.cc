@@ -13,9 +13,12 @@ RewriteImage::RewriteImage(std::string image, core::Snapshot base, bool truncate
       truncated_(truncated) {}
 
 core::Status RewriteImage::Write(uint64_t off, std::string_view data) {
+  if (!epoch_error_.ok()) return epoch_error_;
   uint64_t end = off + data.size();
   if (max_bytes_ != 0 && end > max_bytes_) {
-    return core::Status::TooBig("staged image over " + std::to_string(max_bytes_) + " bytes");
+    epoch_error_ = core::Status::TooBig("staged image over " + std::to_string(max_bytes_) +
+                                        " bytes");
+    return epoch_error_;
   }
   if (end > image_.size()) image_.resize(end, '\0');
   std::memcpy(image_.data() + off, data.data(), data.size());
@@ -26,8 +29,11 @@ core::Status RewriteImage::Write(uint64_t off, std::string_view data) {
 core::Status RewriteImage::Append(std::string_view data) { return Write(image_.size(), data); }
 
 core::Status RewriteImage::Truncate(uint64_t size) {
+  if (!epoch_error_.ok()) return epoch_error_;
   if (max_bytes_ != 0 && size > max_bytes_) {
-    return core::Status::TooBig("staged image over " + std::to_string(max_bytes_) + " bytes");
+    epoch_error_ = core::Status::TooBig("staged image over " + std::to_string(max_bytes_) +
+                                        " bytes");
+    return epoch_error_;
   }
   image_.resize(size, '\0');
   truncated_ = true;
@@ -46,6 +52,13 @@ void RewriteImage::MarkCommitted(core::Snapshot new_base) {
   written_ = false;
   truncated_ = false;
   committed_ = true;
+}
+
+core::Status RewriteImage::TakeEpochError() {
+  core::Status e = std::move(epoch_error_);
+  epoch_error_ = core::Status::Ok();
+  if (!e.ok()) MarkFailed();
+  return e;
 }
 
 void RewriteImage::MarkFailed() {

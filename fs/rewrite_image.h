@@ -7,6 +7,11 @@
 // flush (the shell's `cmd > f` opens with O_TRUNC, dup2()s and closes the original before
 // anything is written), but at release if nothing else was committed through the handle
 // (`: > f`).
+//
+// A failed write or truncate (EFBIG) voids its epoch: nothing of it is committed, not even
+// an O_TRUNC at open, later writes of the epoch fail with the same error, and so does the
+// flush that ends it (TakeEpochError). A program that ignores a failed write() and closes
+// therefore changes nothing.
 #pragma once
 
 #include <cstdint>
@@ -34,9 +39,13 @@ class RewriteImage {
   size_t Read(uint64_t off, char* buf, size_t len) const;
 
   // Whether the epoch ending with a flush/fsync should be committed.
-  bool ShouldCommitAtFlush() const { return written_; }
+  bool ShouldCommitAtFlush() const { return written_ && epoch_error_.ok(); }
   // Whether anything is left to commit when the handle is released.
-  bool ShouldCommitAtRelease() const { return written_ || (truncated_ && !committed_); }
+  bool ShouldCommitAtRelease() const {
+    return epoch_error_.ok() && (written_ || (truncated_ && !committed_));
+  }
+  // The error that voided the current epoch (OK if none); ends that epoch.
+  core::Status TakeEpochError();
   // Marks the current epoch committed; later writes start a new epoch against `new_base`.
   void MarkCommitted(core::Snapshot new_base);
   // Drops the current epoch's changes from consideration (after a failed commit; the
@@ -55,6 +64,7 @@ class RewriteImage {
   bool written_ = false;    // writes in this epoch
   bool truncated_ = false;  // a truncate in this epoch
   bool committed_ = false;  // an epoch was committed through this handle
+  core::Status epoch_error_;  // a write of this epoch failed: it commits nothing
 };
 
 }  // namespace csvfs::fs

@@ -158,6 +158,18 @@ TEST_CASE("fs: committer: `: > table` commits the truncation at release", "[fs]"
   CHECK(f.fs->engine().Current()->row_count() == 0);
 }
 
+TEST_CASE("fs: committer: a write over the image limit leaves the table as it was", "[fs]") {
+  // `cat big > table` on a table opened with O_TRUNC: the write fails with EFBIG, and neither
+  // the close nor the release may commit the truncation (found by the bad-input catalogue).
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.RewriteHandle(/*trunc=*/true);
+  CHECK(h->image->Write(0, std::string((1 << 20) + 1, 'x')).code() == core::Code::kTooBig);
+  CHECK(c.Commit(*h, 1, CommitPoint::kFlush).status.code() == core::Code::kTooBig);
+  REQUIRE(c.Commit(*h, 1, CommitPoint::kRelease).status.ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n");
+}
+
 TEST_CASE("fs: committer: a row file write replaces the row at flush", "[fs]") {
   Fixture f;
   fs::HandleCommitter c(*f.fs);

@@ -51,7 +51,8 @@ TEST_CASE("fs: options: positional arguments and defaults", "[fs]") {
 TEST_CASE("fs: options: fstab-style -o list mixes csvfs and FUSE options", "[fs]") {
   auto r = Parse({"t.csv", "/tmp", "-o",
                   "key=id,noheader,sync=always,allow_other,ragged,create,log=/tmp/x.log,"
-                  "max_record=1M,checkpoint_bytes=64k,default_permissions,x-systemd.automount,"
+                  "max_record=1M,max_image=2M,checkpoint_bytes=64k,default_permissions,"
+                  "x-systemd.automount,"
                   "nofail,_netdev"});
   REQUIRE(r.error.empty());
   const auto& o = r.options;
@@ -62,6 +63,7 @@ TEST_CASE("fs: options: fstab-style -o list mixes csvfs and FUSE options", "[fs]
   CHECK(o.create);
   CHECK(o.log_file == "/tmp/x.log");
   CHECK(o.max_record_bytes == (1u << 20));
+  CHECK(o.max_image_bytes == (2u << 20));
   CHECK(o.checkpoint_bytes == (64u << 10));
   CHECK(MentionsOption(r, "allow_other"));
   CHECK(MentionsOption(r, "default_permissions"));
@@ -114,6 +116,8 @@ TEST_CASE("fs: options: errors and their exit codes", "[fs]") {
 
   r = Parse({"t.csv", "/tmp", "-o", "max_record=lots"});
   CHECK(r.error.find("max_record") != std::string::npos);
+  r = Parse({"t.csv", "/tmp", "-o", "max_image=0"});
+  CHECK(r.error.find("max_image") != std::string::npos);
 
   r = Parse({"t.csv", "/nonexistent/csvfs/mountpoint"});
   CHECK(r.error.find("/nonexistent/csvfs/mountpoint") != std::string::npos);
@@ -157,4 +161,8 @@ TEST_CASE("fs: options: engine options", "[fs]") {
   CHECK(e.sync == csvfs::core::SyncMode::kOff);
   CHECK(e.read_only);
   CHECK_FALSE(e.start_threads);
+  CHECK(e.max_image_bytes == (4ull << 30));  // the default
+  r = Parse({"t.csv", "/tmp", "-o", "max_image=1k"});
+  REQUIRE(r.error.empty());
+  CHECK(csvfs::fs::ToEngineOptions(r.options).max_image_bytes == 1024);
 }

@@ -68,7 +68,26 @@ TEST_CASE("fs: rewrite image: ftruncate then writes, and a failed commit", "[fs]
 
 TEST_CASE("fs: rewrite image: staged image over the limit is EFBIG", "[fs]") {
   RewriteImage img("", nullptr, true, 8);
-  CHECK(img.Write(0, "123456789").code() == Code::kTooBig);
   CHECK(img.Truncate(9).code() == Code::kTooBig);
-  CHECK(img.Write(0, "12345678").ok());
+  CHECK(img.TakeEpochError().code() == Code::kTooBig);  // the flush ends the void epoch
+  CHECK(img.Write(0, "123456789").code() == Code::kTooBig);
+  CHECK(img.TakeEpochError().code() == Code::kTooBig);
+  CHECK(img.Write(0, "12345678").ok());  // at the limit
+}
+
+TEST_CASE("fs: rewrite image: a failed write voids its epoch, O_TRUNC included", "[fs]") {
+  RewriteImage img("", nullptr, /*truncated=*/true, /*max_bytes=*/8);
+  REQUIRE(img.Write(0, "a,b\n").ok());
+  CHECK(img.Write(4, "too long\n").code() == Code::kTooBig);
+  // Nothing of the epoch commits, at flush or at release; later writes fail the same way.
+  CHECK_FALSE(img.ShouldCommitAtFlush());
+  CHECK_FALSE(img.ShouldCommitAtRelease());
+  CHECK(img.Write(4, "c\n").code() == Code::kTooBig);
+  CHECK(img.Truncate(2).code() == Code::kTooBig);
+  // The flush that ends the epoch reports the error once; the next epoch starts clean.
+  CHECK(img.TakeEpochError().code() == Code::kTooBig);
+  CHECK(img.TakeEpochError().ok());
+  CHECK_FALSE(img.ShouldCommitAtRelease());
+  REQUIRE(img.Write(0, "x,y\n").ok());
+  CHECK(img.ShouldCommitAtFlush());
 }

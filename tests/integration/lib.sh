@@ -21,6 +21,7 @@ IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IT_TIMEOUT=${IT_TIMEOUT:-60}   # seconds allowed to any single tool call
 declare -a IT_MOUNTS=() IT_PIDS=() IT_LOGS=()  # aligned: one entry per daemon started
 declare -a IT_EXTRA_MOUNTS=()                # mountpoints that must not end up mounted
+declare -a IT_TMPFS=()                       # small filesystems a test mounted (mount_tmpfs)
 T=""
 
 note() { printf '# %s\n' "$*"; }
@@ -160,6 +161,11 @@ it_cleanup() {
   done
   for pid in $(jobs -p); do kill -KILL "$pid" 2>/dev/null; done
   wait 2>/dev/null
+  # 3b. Filesystems the test mounted for its BACKING (after the daemons that used them).
+  for mnt in "${IT_TMPFS[@]}"; do
+    mountpoint -q "$mnt" || continue
+    umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
+  done
   if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
     for i in "${!IT_LOGS[@]}"; do
       echo "---- daemon log ${IT_LOGS[$i]} (last 40 lines)" >&2
@@ -176,6 +182,15 @@ it_cleanup() {
     rm -rf "$T"
   fi
   exit "$rc"
+}
+
+# mount_tmpfs DIR SIZE: a small tmpfs at DIR (for ENOSPC tests); skips the test unless root
+# may mount one. Unmounted by the EXIT trap.
+mount_tmpfs() {
+  mkdir -p "$1"
+  [ "$(id -u)" = 0 ] || skip "mounting a tmpfs needs root"
+  mount -t tmpfs -o "size=$2,mode=0755" csvfs-test "$1" 2>/dev/null || skip "cannot mount a tmpfs"
+  IT_TMPFS+=("$1")
 }
 
 # ---- assertions ------------------------------------------------------------------------------

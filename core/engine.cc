@@ -1,6 +1,8 @@
 #include "core/engine.h"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -277,14 +279,22 @@ Status Engine::Impl::RunCheckpoint() {
 }
 
 void Engine::Impl::CheckpointLoop() {
+  using std::chrono::milliseconds;
   std::unique_lock<std::mutex> lk(ckpt_mu);
+  milliseconds backoff(0);
   for (;;) {
     ckpt_cv.wait(lk, [&] { return stop || ckpt_requested; });
     if (stop) return;
+    // After a failed attempt (a full disk), every commit asks again: wait first, doubling
+    // from 250 ms to 5 s, so that a full disk costs neither a temp-file write nor a log line
+    // per commit.
+    if (backoff.count() > 0 && ckpt_cv.wait_for(lk, backoff, [&] { return stop.load(); })) return;
     ckpt_requested = false;
     lk.unlock();
-    (void)RunCheckpoint();
+    const bool ok = RunCheckpoint().ok();
     lk.lock();
+    backoff = ok ? milliseconds(0)
+                 : std::min(milliseconds(5000), std::max(milliseconds(250), backoff * 2));
   }
 }
 

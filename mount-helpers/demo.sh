@@ -12,11 +12,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" --target csvfs
 
 if mountpoint -q "$demo/mnt" 2>/dev/null; then
-  fusermount3 -u "$demo/mnt"
-  for _ in $(seq 100); do  # the old daemon holds this flock until it has exited
-    flock -n "$demo/.table.csv.csvfs-lock" true && break
-    sleep 0.1
-  done
+  mount-helpers/csvfs-umount "$demo/mnt" 20  # waits until the old daemon has exited
 fi
 rm -rf "$demo"
 mkdir -p "$demo/mnt"
@@ -43,5 +39,6 @@ csvfs serves $demo/table.csv at $demo/mnt (log: $demo/csvfs.log). Try:
   sed -i 's/Boston/Cambridge/' table.csv          # edits merge with concurrent appends
   tail -f table.csv                               # and append from another shell
   cat .csvfs-status
-  cd /; fusermount3 -u $demo/mnt   # unmount: table.csv holds every change
+  cd /; $repo/mount-helpers/csvfs-umount $demo/mnt
+                     # unmount; when it returns, $demo/table.csv holds every change
 MSG

@@ -21,6 +21,7 @@
 #include "fs/key_reservations.h"
 #include "fs/options.h"
 #include "fs/pid_snapshots.h"
+#include "fs/process_id.h"
 #include "fs/scratch_store.h"
 #include "fs/status_render.h"
 
@@ -62,6 +63,7 @@ class Filesystem {
   PidSnapshots& pid_snapshots() { return pid_snapshots_; }
   KeyReservations& reservations() { return reservations_; }
   DeviceIoState& device_io() { return device_io_; }
+  ProcessIds& processes() { return processes_; }
 
   // The text of rows/<id>: the record as it stands in the table plus the table's line ending
   // (supplied when the record is the last one and has none). nullopt if there is no such row.
@@ -97,6 +99,7 @@ class Filesystem {
   PidSnapshots pid_snapshots_;
   KeyReservations reservations_;
   DeviceIoState device_io_;
+  ProcessIds processes_;
   std::atomic<uint64_t> refused_{0};
 };
 

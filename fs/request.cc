@@ -19,7 +19,10 @@ Request::~Request() {
 }
 
 Filesystem& Request::fs() const { return *static_cast<Filesystem*>(fuse_req_userdata(req_)); }
-uint32_t Request::pid() const { return static_cast<uint32_t>(fuse_req_ctx(req_)->pid); }
+// The process, not the thread, that made the request (fs/process_id.h says why).
+uint32_t Request::pid() const {
+  return fs().processes().Of(static_cast<uint32_t>(fuse_req_ctx(req_)->pid));
+}
 uint32_t Request::uid() const { return static_cast<uint32_t>(fuse_req_ctx(req_)->uid); }
 uint32_t Request::gid() const { return static_cast<uint32_t>(fuse_req_ctx(req_)->gid); }
 

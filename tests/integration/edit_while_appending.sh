@@ -1,11 +1,13 @@
 #!/bin/bash
-# An in-place editor that writes a temp file and renames it over the table (sed -i, perl -i, or
-# a python tempfile + os.replace script: IT_ARGS[0]) runs five times while two shell loops
+# An in-place editor that writes a temp file and renames it over the table (sed -i, perl -i,
+# Miller's mlr -I, or a python tempfile + os.replace script, also one that reads on one thread
+# and renames on another: IT_ARGS[0]) runs five times while two shell loops
 # append rows A1..A500. Every edit lands (the rows it deletes are gone) and no appended row is
 # lost or duplicated.
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
-tool=${IT_ARGS[0]:?sed, perl or python}
+tool=${IT_ARGS[0]:?sed, perl, mlr, python or python-threads}
+[ "$tool" != mlr ] || command -v mlr >/dev/null || skip "mlr is not installed (package miller)"
 
 {
   echo "id,tag"
@@ -19,7 +21,9 @@ edit() {  # deletes the rows tagged d$1
   case $tool in
     sed) t sed -i "/,d$1\$/d" "$TB" ;;
     perl) t perl -i -ne "print unless /,d$1\$/" "$TB" ;;
+    mlr) t mlr -I --csv filter "\$tag != \"d$1\"" "$TB" ;;
     python) py replace_filter.py "$TB" ",d$1" ;;
+    python-threads) py replace_filter.py --threads "$TB" ",d$1" ;;
   esac
 }
 appended() { t grep -c '^A' "$TB" || true; }

@@ -27,7 +27,7 @@ bool IsReserved(Filesystem& fs, const std::string& name) {
 }
 
 // rename(scratch, <table>): commit the scratch content as a rewrite based on what the
-// renaming process last read.
+// renaming (or else the writing) process last read.
 void ReplaceTable(Request& r, const std::string& from) {
   Filesystem& fs = r.fs();
   auto file = fs.scratch().Find(from);
@@ -36,11 +36,17 @@ void ReplaceTable(Request& r, const std::string& from) {
     return;
   }
   std::string content;
+  core::Snapshot written_from;
   {
     std::lock_guard<std::mutex> l(file->mu);
     content = file->data;
+    written_from = file->writer_base;
   }
+  // The merge base: what the renaming process last read; if it read nothing (`mv`), what the
+  // process that wrote the file had read (`awk ... > tmp && mv tmp table.csv`); else the
+  // current table.
   core::Snapshot base = fs.pid_snapshots().Lookup(r.pid());
+  if (base == nullptr) base = std::move(written_from);
   if (base == nullptr) base = fs.Current();
   auto res = fs.engine().Rewrite(base, content, r.pid());
   if (!res.ok()) {

@@ -3,6 +3,8 @@
 // backing directory; gone at unmount. FUSE-free.
 #pragma once
 
+#include "core/version.h"
+
 #include <time.h>
 
 #include <cstdint>
@@ -25,6 +27,10 @@ struct ScratchFile {
   struct timespec atime {
   }, mtime{}, ctime{};
   bool unlinked = false;
+  // The table snapshot that the first process to write this file had last read (if any): the
+  // base of a rename over the table by a process that read nothing itself, as `mv` in
+  // `awk ... table.csv > tmp && mv tmp table.csv`.
+  core::Snapshot writer_base;
 
   // Sets all three times to now (caller holds mu).
   void TouchAll();

@@ -1,12 +1,13 @@
 #!/bin/bash
 # An in-place editor that writes a temp file and renames it over the table (sed -i, perl -i,
 # Miller's mlr -I, or a python tempfile + os.replace script, also one that reads on one thread
-# and renames on another, or `awk ... > tmp && mv tmp table.csv`: IT_ARGS[0]) runs five times while two shell loops
+# and renames on another, Python's fileinput with inplace=True, or
+# `awk ... > tmp && mv tmp table.csv`: IT_ARGS[0]) runs five times while two shell loops
 # append rows A1..A500. Every edit lands (the rows it deletes are gone) and no appended row is
 # lost or duplicated.
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
-tool=${IT_ARGS[0]:?sed, perl, mlr, python, python-threads or awk-mv}
+tool=${IT_ARGS[0]:?sed, perl, mlr, python, python-threads, python-fileinput or awk-mv}
 [ "$tool" != mlr ] || command -v mlr >/dev/null || skip "mlr is not installed (package miller)"
 
 {
@@ -24,6 +25,10 @@ edit() {  # deletes the rows tagged d$1
     mlr) t mlr -I --csv filter "\$tag != \"d$1\"" "$TB" ;;
     python) py replace_filter.py "$TB" ",d$1" ;;
     python-threads) py replace_filter.py --threads "$TB" ",d$1" ;;
+    python-fileinput)  # renames the table to a backup, reads that, writes the table anew
+      t python3 -c 'import fileinput, sys
+for line in fileinput.input(sys.argv[1], inplace=True):
+    if not line.rstrip("\n").endswith(sys.argv[2]): sys.stdout.write(line)' "$TB" ",d$1" ;;
     awk-mv)  # the shell idiom: the table is read by awk, the rename is mv's
       t bash -c 'awk -v s="$1" "substr(\$0, length(\$0) - length(s) + 1) != s" "$2" >"$3" &&
                  mv "$3" "$2"' _ ",d$1" "$TB" "$M/table.csv.new" ;;

@@ -82,7 +82,7 @@ void CopyTableTo(Request& r, const std::string& to, bool noreplace) {
   // backup, reads the backup and writes the table anew): it counts as a read of `cur`, unless
   // the process read the table itself before (sed -i.bak: its own read is the right base).
   file->writer_base = cur;
-  if (fs.pid_snapshots().Lookup(r.pid()) == nullptr) fs.pid_snapshots().Remember(r.pid(), cur);
+  fs.pid_snapshots().RememberIfAbsent(r.pid(), cur);
   file->mtime.tv_sec = static_cast<time_t>(cur->mtime_ns() / 1000000000);
   file->mtime.tv_nsec = static_cast<long>(cur->mtime_ns() % 1000000000);
   if (noreplace) {

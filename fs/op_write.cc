@@ -15,11 +15,11 @@ namespace {
 
 void WriteScratch(Request& r, ScratchFile& f, std::string_view data, off_t off, bool append) {
   const uint64_t limit = r.fs().max_image_bytes();
-  core::Snapshot read_by_writer = r.fs().pid_snapshots().Lookup(r.pid());
   bool fits;
   {
     std::lock_guard<std::mutex> l(f.mu);
-    if (f.writer_base == nullptr) f.writer_base = std::move(read_by_writer);
+    // Only the first write looks up what its process read (see ScratchFile::writer_base).
+    if (f.writer_base == nullptr) f.writer_base = r.fs().pid_snapshots().Lookup(r.pid());
     uint64_t pos = append ? f.data.size() : static_cast<uint64_t>(off);
     uint64_t end = pos + data.size();
     fits = end <= limit;

@@ -4,6 +4,15 @@ namespace csvfs::fs {
 
 void PidSnapshots::Remember(uint32_t pid, core::Snapshot snapshot) {
   std::lock_guard<std::mutex> l(mu_);
+  RememberLocked(pid, std::move(snapshot));
+}
+
+void PidSnapshots::RememberIfAbsent(uint32_t pid, core::Snapshot snapshot) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (index_.count(pid) == 0) RememberLocked(pid, std::move(snapshot));
+}
+
+void PidSnapshots::RememberLocked(uint32_t pid, core::Snapshot snapshot) {
   auto it = index_.find(pid);
   if (it != index_.end()) {
     it->second->second = std::move(snapshot);

@@ -320,14 +320,3 @@ mount_csvfs_bg() {
   [ "$rc" = 0 ] || fail "csvfs $backing $mnt $* (background) exited with $rc: $(cat "$T/bg.out")"
   is_mounted "$mnt" || fail "csvfs $backing $mnt $* returned before $mnt was mounted"
 }
-
-# unmount_csvfs_bg BACKING MNT: unmounts a background daemon and waits (at most 20 s) until it
-# has exited, i.e. released its lock on BACKING.
-unmount_csvfs_bg() {
-  local backing=$1 mnt=$2
-  local lock
-  lock=$(dirname "$backing")/.$(basename "$backing").csvfs-lock
-  timeout -k 1 10 fusermount3 -u "$mnt" || fail "fusermount3 -u $mnt failed"
-  lock_free() { timeout 5 flock -n "$lock" true; }
-  wait_for 20 "the background daemon of $mnt to exit" lock_free
-}

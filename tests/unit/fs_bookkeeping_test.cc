@@ -148,6 +148,20 @@ TEST_CASE("fs: pid snapshots: bounded, most recent kept", "[fs]") {
   CHECK(p.size() == 2);
 }
 
+TEST_CASE("fs: pid snapshots: RememberIfAbsent keeps an existing snapshot", "[fs]") {
+  TestEngine te;
+  fs::PidSnapshots p;
+  auto older = te.engine->Current();
+  REQUIRE(te.engine->Append("3,c\n", 1).ok());
+  auto newer = te.engine->Current();
+  REQUIRE(older != newer);
+  p.Remember(1, older);
+  p.RememberIfAbsent(1, newer);  // sed -i.bak: its own read stays the base
+  CHECK(p.Lookup(1) == older);
+  p.RememberIfAbsent(2, newer);  // fileinput: the backup copy counts as its read
+  CHECK(p.Lookup(2) == newer);
+}
+
 TEST_CASE("fs: key reservations: exactly one creator wins", "[fs]") {
   fs::KeyReservations k;
   CHECK(k.TryReserve("alice"));

@@ -97,8 +97,16 @@ Result<CommitResult> Engine::Impl::Commit(Op op) {
   op.lsn = last_lsn + 1;
   op.time_ns = std::max(opt.env->NowNanos(), last_time + 1);
   std::string payload = op.Encode();
+  // Refused before anything is written: a record recovery could not read must never be
+  // acknowledged.
+  if (payload.size() > std::min<uint64_t>(opt.max_journal_record, kMaxJournalPayload)) {
+    return Status::TooBig("the change needs a journal record of " +
+                          std::to_string(payload.size()) + " bytes, over the limit of " +
+                          std::to_string(std::min<uint64_t>(opt.max_journal_record,
+                                                            kMaxJournalPayload)));
+  }
   std::string frame;
-  AppendJournalFrame(payload, &frame);
+  CSVFS_RETURN_IF_ERROR(AppendJournalFrame(payload, &frame));
   Status s = store->AppendFrame(frame);
   if (!s.ok()) return s;
   s = table->Apply(op);

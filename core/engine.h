@@ -39,6 +39,9 @@ struct EngineOptions {
   uint64_t max_record_bytes = 16ull << 20;   // EFBIG beyond: one record
   uint64_t max_image_bytes = 4ull << 30;     // EFBIG beyond: a staged rewrite image
   uint64_t checkpoint_bytes = 64ull << 20;   // background checkpoint when the journal grows past
+  // EFBIG beyond: one commit's journal record. Never above kMaxJournalPayload (what recovery
+  // can read); lower only in tests, to reach the limit with small tables.
+  uint64_t max_journal_record = uint64_t{1} << 30;
   Env* env = nullptr;                // nullptr: PosixEnv()
   // Start the background threads (group-commit syncer, checkpointer) inside Open(). A daemon
   // that forks after opening passes false and calls StartThreads() after the fork.

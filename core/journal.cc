@@ -1,7 +1,7 @@
 // Journal framing (see journal.h for the frame layout and the torn-tail/hole/corruption rules).
 #include "core/journal.h"
 
-#include <cassert>
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -74,8 +74,12 @@ bool HasUnwrittenSector(std::string_view data, size_t bad, size_t next) {
 
 }  // namespace
 
-void AppendJournalFrame(std::string_view payload, std::string* out) {
-  assert(payload.size() <= kMaxJournalPayload);
+Status AppendJournalFrame(std::string_view payload, std::string* out) {
+  if (payload.size() > kMaxJournalPayload) {
+    return Status::TooBig("a journal record of " + std::to_string(payload.size()) +
+                          " bytes is over the journal's limit of " +
+                          std::to_string(kMaxJournalPayload));
+  }
   PutU32(out, kJournalMagic);
   const size_t length_at = out->size();
   PutU32(out, static_cast<uint32_t>(payload.size()));
@@ -83,6 +87,7 @@ void AppendJournalFrame(std::string_view payload, std::string* out) {
   const uint32_t crc = FrameCrc(out->data() + length_at, payload);
   PutU32(out, crc);
   out->append(payload);
+  return Status::Ok();
 }
 
 Result<JournalScan> ScanJournal(std::string_view data) {
@@ -124,8 +129,7 @@ void PutU64(std::string* out, uint64_t v) {
 }
 
 void PutBytes(std::string* out, std::string_view s) {
-  assert(s.size() <= UINT32_MAX);
-  PutU32(out, static_cast<uint32_t>(s.size()));
+  PutU32(out, static_cast<uint32_t>(std::min<size_t>(s.size(), UINT32_MAX)));
   out->append(s);
 }
 

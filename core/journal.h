@@ -35,8 +35,10 @@ constexpr size_t kJournalFrameHeader = 12;
 constexpr uint32_t kMaxJournalPayload = 1u << 30;
 constexpr size_t kJournalSectorBytes = 512;  // the unit a disk writes atomically
 
-// Appends one framed record holding `payload` to *out.
-void AppendJournalFrame(std::string_view payload, std::string* out);
+// Appends one framed record holding `payload` to *out. kTooBig (and *out unchanged) if the
+// payload is over kMaxJournalPayload: a reader would take such a frame for a torn tail, so it
+// must never be written, let alone acknowledged (checked in every build, not by assert).
+Status AppendJournalFrame(std::string_view payload, std::string* out);
 
 struct JournalScan {
   std::vector<std::string_view> payloads;  // views into the scanned buffer
@@ -59,7 +61,9 @@ inline uint32_t Crc32c(std::string_view s) { return Crc32c(0, s.data(), s.size()
 // Little-endian helpers for payload encoding.
 void PutU32(std::string* out, uint32_t v);
 void PutU64(std::string* out, uint64_t v);
-void PutBytes(std::string* out, std::string_view s);  // u32 length + bytes
+// u32 length + bytes. A string over UINT32_MAX bytes cannot be encoded: its payload is then
+// over kMaxJournalPayload too, and AppendJournalFrame refuses it.
+void PutBytes(std::string* out, std::string_view s);
 // Readers advance *in; they return false if the input is too short.
 bool GetU32(std::string_view* in, uint32_t* v);
 bool GetU64(std::string_view* in, uint64_t* v);

@@ -25,9 +25,9 @@ std::vector<uint64_t> ExpandRuns(const JournalBase& b) {
   return ids;
 }
 
-std::string Frame(std::string_view payload) {
+Result<std::string> Frame(std::string_view payload) {
   std::string f;
-  AppendJournalFrame(payload, &f);
+  CSVFS_RETURN_IF_ERROR(AppendJournalFrame(payload, &f));
   return f;
 }
 
@@ -263,7 +263,9 @@ Status Store::WriteFreshJournal(const JournalBase& base) {
   auto f = dir_->CreateExclusive(names_.journal_new);
   if (!f.ok()) return f.status();
   std::shared_ptr<WritableFile> jf(std::move(f.value()));
-  CSVFS_RETURN_IF_ERROR(jf->Append(Frame(base.Encode())));
+  auto frame = Frame(base.Encode());
+  if (!frame.ok()) return frame.status();
+  CSVFS_RETURN_IF_ERROR(jf->Append(frame.value()));
   CSVFS_RETURN_IF_ERROR(jf->Preallocate(kJournalPrealloc));
   CSVFS_RETURN_IF_ERROR(jf->Sync());
   CSVFS_RETURN_IF_ERROR(dir_->Rename(names_.journal_new, names_.journal));
@@ -348,7 +350,9 @@ Status Store::StartNextJournal(const PreparedCheckpoint& ckpt, std::string_view 
   auto f = dir_->CreateExclusive(names_.journal_new);
   if (!f.ok()) return f.status();
   next_journal_ = std::move(f.value());
-  std::string data = Frame(ckpt.base.Encode());
+  auto framed = Frame(ckpt.base.Encode());
+  if (!framed.ok()) return framed.status();
+  std::string data = std::move(framed.value());
   data.append(frames);
   Status s = next_journal_->Append(data);
   if (s.ok()) s = next_journal_->Preallocate(kJournalPrealloc);
@@ -388,8 +392,9 @@ Status Store::CloseClean() {
   if (!j.value() || !j.value()->ops.empty() || j.value()->torn || !j.value()->has_base) {
     return Status::Ok();  // not folded: keep the journal
   }
-  CSVFS_RETURN_IF_ERROR(
-      WriteFileDurably(names_.ids, names_.ids_new, Frame(j.value()->base.Encode())));
+  auto frame = Frame(j.value()->base.Encode());
+  if (!frame.ok()) return frame.status();
+  CSVFS_RETURN_IF_ERROR(WriteFileDurably(names_.ids, names_.ids_new, frame.value()));
   SetJournal(nullptr);
   CSVFS_RETURN_IF_ERROR(dir_->Remove(names_.journal));
   return dir_->Sync();

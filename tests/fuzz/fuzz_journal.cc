@@ -192,7 +192,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string reframed;
     for (std::string_view p : s.payloads) {
       FUZZ_CHECK(p.data() >= view.data() && p.data() + p.size() <= view.data() + view.size());
-      AppendJournalFrame(p, &reframed);
+      FUZZ_CHECK(AppendJournalFrame(p, &reframed).ok());
     }
     FUZZ_CHECK(reframed == view.substr(0, s.valid_bytes));
     for (std::string_view p : s.payloads) CheckDecoders(p);

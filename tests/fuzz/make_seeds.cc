@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   rewrite.entries = {{true, "3", ""}, {false, "5", "new\r\n"}, {true, "1", ""}};
   std::string journal;
   for (const std::string& p : {base.Encode(), change.Encode(), rewrite.Encode()}) {
-    csvfs::core::AppendJournalFrame(p, &journal);
+    if (!csvfs::core::AppendJournalFrame(p, &journal).ok()) return 1;
   }
   FILE* f = std::fopen(argv[1], "wb");
   if (f == nullptr || std::fwrite(journal.data(), 1, journal.size(), f) != journal.size() ||

@@ -19,7 +19,7 @@ std::string RandomBytes(std::mt19937* rng, size_t n) {
 
 std::string Journal(const std::vector<std::string>& payloads) {
   std::string out;
-  for (const std::string& p : payloads) AppendJournalFrame(p, &out);
+  for (const std::string& p : payloads) REQUIRE(AppendJournalFrame(p, &out).ok());
   return out;
 }
 
@@ -291,4 +291,15 @@ TEST_CASE("journal: an oversized length is a bad frame", "[journal]") {
 }
 
 }  // namespace
+TEST_CASE("journal: a payload over the frame limit is refused, never framed") {
+  std::string small = "abc";
+  std::string out = "prefix";
+  // Only the size is looked at before refusing: the view is never read past its 3 bytes.
+  std::string_view huge(small.data(), size_t{kMaxJournalPayload} + 1);
+  REQUIRE(AppendJournalFrame(huge, &out).code() == Code::kTooBig);
+  REQUIRE(out == "prefix");
+  REQUIRE(AppendJournalFrame(small, &out).ok());
+  REQUIRE(out.size() == 6 + kJournalFrameHeader + 3);
+}
+
 }  // namespace csvfs::core

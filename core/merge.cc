@@ -84,11 +84,11 @@ size_t Similarity(std::string_view a, std::string_view b) {
 }  // namespace
 
 // For each image record, the base row it continues (or kNew).
-std::vector<int64_t> merge_internal::MatchRows(const Table& table, const std::vector<Row>& base,
-                               const Image& img) {
+std::vector<int64_t> merge_internal::MatchRows(bool key_mode, const std::vector<Row>& base,
+                                               const Image& img) {
   std::vector<int64_t> match(img.records.size(), kNew);
   std::vector<bool> used(base.size(), false);
-  if (table.key_mode()) {
+  if (key_mode) {
     std::unordered_map<std::string_view, size_t> by_key;
     for (size_t b = 0; b < base.size(); ++b) by_key.emplace(base[b].id, b);
     for (size_t j = 0; j < img.records.size(); ++j) {
@@ -143,7 +143,13 @@ std::vector<int64_t> merge_internal::MatchRows(const Table& table, const std::ve
 Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::string_view image) {
   // Most rewrites race only appends (sed -i while others append): merged from the bytes that
   // differ, in time and memory proportional to the difference.
-  if (auto fast = merge_internal::MergeAppendOnly(table, base, image)) return std::move(*fast);
+  if (auto plan = merge_internal::PrepareAppendOnly(
+          merge_internal::MergeContext::Of(table), table.current(), base, image)) {
+    if (!plan->ok()) return plan->status();
+    if (auto done = merge_internal::FinishAppendOnly(table, std::move(plan->value()))) {
+      return std::move(*done);
+    }
+  }
   auto parsed = ParseImage(table, image);
   if (!parsed.ok()) return parsed.status();
   const Image& img = parsed.value();
@@ -153,7 +159,7 @@ Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::s
   std::unordered_map<std::string_view, size_t> cur_index, base_index;
   for (size_t i = 0; i < cur_rows.size(); ++i) cur_index.emplace(cur_rows[i].id, i);
   for (size_t i = 0; i < base_rows.size(); ++i) base_index.emplace(base_rows[i].id, i);
-  std::vector<int64_t> match = merge_internal::MatchRows(table, base_rows, img);
+  std::vector<int64_t> match = merge_internal::MatchRows(table.key_mode(), base_rows, img);
 
   MergeResult res;
   Op& op = res.op;

@@ -69,9 +69,20 @@ struct TailRow {
 
 }  // namespace
 
-std::optional<Result<MergeResult>> MergeAppendOnly(const Table& table, const Version& base,
-                                                    std::string_view image) {
-  const Version& cur = *table.current();
+MergeContext MergeContext::Of(const Table& table) {
+  MergeContext c;
+  c.key_mode = table.key_mode();
+  c.key_column = table.key_column();
+  c.ragged = table.config().ragged;
+  c.max_record_bytes = table.config().max_record_bytes;
+  return c;
+}
+
+std::optional<Result<AppendOnlyPlan>> PrepareAppendOnly(const MergeContext& ctx, Snapshot cur_snap,
+                                                        const Version& base,
+                                                        std::string_view image) {
+  using R = Result<AppendOnlyPlan>;
+  const Version& cur = *cur_snap;
   const uint64_t n = base.row_count(), total = cur.row_count();
   if (cur.lineage() != base.lineage() || cur.number() < base.number()) return std::nullopt;
   if (n == 0 || total < n || cur.field_count() == 0) return std::nullopt;
@@ -86,7 +97,9 @@ std::optional<Result<MergeResult>> MergeAppendOnly(const Table& table, const Ver
   uint64_t kp = 0, pre_end = header_end, off = header_end, i = 0;
   bool in_prefix = true;
   std::vector<TailRow> tail;
-  cur.ForEachRow([&](std::string_view id, std::string_view bytes, RowRef) {
+  RowRef last_row;
+  cur.ForEachRow([&](std::string_view id, std::string_view bytes, RowRef ref) {
+    last_row = ref;
     off += bytes.size();
     if (in_prefix && off <= prefix && bytes.ends_with('\n')) {
       ++kp;
@@ -146,24 +159,33 @@ std::optional<Result<MergeResult>> MergeAppendOnly(const Table& table, const Ver
   }
   Image img;
   img.records.reserve(spans.size());
-  const int key_col = table.key_column();
   std::unordered_set<std::string> seen;
   for (const RecordSpan& sp : spans) {
     std::string_view rec = mid.substr(sp.begin, sp.next - sp.begin);
-    Status ok = table.CheckRecord(rec, sp.fields, cur.field_count());
-    if (!ok.ok()) return Result<MergeResult>(ok);
-    img.records.push_back(sp.eol() == LineEnding::kNone ? table.Normalize(rec) : std::string(rec));
-    if (table.key_mode()) {
-      auto key = Table::KeyAt(rec, key_col);
-      if (!key.ok()) return Result<MergeResult>(key.status());
+    if (rec.size() > ctx.max_record_bytes) {
+      return R(Status::TooBig("record of " + std::to_string(rec.size()) +
+                              " bytes is over the limit of " +
+                              std::to_string(ctx.max_record_bytes)));
+    }
+    if (!ctx.ragged && sp.fields != cur.field_count()) {
+      return R(Status::Invalid("record has " + std::to_string(sp.fields) +
+                               " fields, the table has " + std::to_string(cur.field_count())));
+    }
+    if (sp.eol() == LineEnding::kNone) {  // the image's last record: the line ending is supplied
+      img.records.push_back(std::string(rec) + std::string(EolBytes(cur.eol())));
+    } else {
+      img.records.emplace_back(rec);
+    }
+    if (ctx.key_mode) {
+      auto key = Table::KeyAt(rec, ctx.key_column);
+      if (!key.ok()) return R(key.status());
       if (!seen.insert(key.value()).second) {
-        return Result<MergeResult>(
-            Status::Exists("duplicate key '" + key.value() + "' in the new content"));
+        return R(Status::Exists("duplicate key '" + key.value() + "' in the new content"));
       }
       img.keys.push_back(std::move(key.value()));
     }
   }
-  std::vector<int64_t> match = MatchRows(table, middle, img);
+  std::vector<int64_t> match = MatchRows(ctx.key_mode, middle, img);
 
   // Cases the general merge decides otherwise: a new record whose key exists elsewhere (a
   // moved or duplicated key), appended rows the writer saw but dropped (they are kept there),
@@ -179,12 +201,13 @@ std::optional<Result<MergeResult>> MergeAppendOnly(const Table& table, const Ver
   for (size_t k = t_at + 1; k < tail.size(); ++k) unseen.insert(tail[k].bytes);
   for (size_t j = 0; j < img.records.size(); ++j) {
     if (match[j] != kNew) continue;
-    if (table.key_mode() && table.Find(img.keys[j])) return std::nullopt;
     if (unseen.count(img.records[j])) return std::nullopt;
   }
 
-  MergeResult res;
-  Op& op = res.op;
+  AppendOnlyPlan plan;
+  plan.cur = std::move(cur_snap);
+  plan.last_row = last_row;
+  Op& op = plan.op;
   op.type = Op::Type::kRewrite;
   // Kept rows of cur in a row join the previous entry as one run: rows [from, from+count).
   uint64_t run_end = UINT64_MAX;  // cur row number after the last entry's run
@@ -198,12 +221,12 @@ std::optional<Result<MergeResult>> MergeAppendOnly(const Table& table, const Ver
   };
   bool same = img.records.size() == middle.size();
   if (kp > 0) keep(first_id, 0, kp);
-  uint64_t next_id = table.next_id();
   for (size_t j = 0; j < img.records.size(); ++j) {
     if (match[j] == kNew) {
       same = false;
-      std::string id = table.key_mode() ? img.keys[j] : std::to_string(next_id++);
-      op.entries.push_back(RewriteEntry{false, std::move(id), std::move(img.records[j])});
+      plan.fresh.push_back(op.entries.size());
+      op.entries.push_back(RewriteEntry{false, ctx.key_mode ? img.keys[j] : std::string(),
+                                        std::move(img.records[j])});
       run_end = UINT64_MAX;
       continue;
     }
@@ -218,8 +241,47 @@ std::optional<Result<MergeResult>> MergeAppendOnly(const Table& table, const Ver
     }
   }
   if (total > s0) keep(suffix_id, s0, total - s0);
-  res.no_change = same;
-  return Result<MergeResult>(std::move(res));
+  plan.tail_run = run_end == total;
+  plan.no_change = same;
+  return R(std::move(plan));
+}
+
+std::optional<MergeResult> FinishAppendOnly(const Table& table, AppendOnlyPlan plan) {
+  const Version& now = *table.current();
+  const Version& was = *plan.cur;
+  if (now.lineage() != was.lineage() || now.number() < was.number()) return std::nullopt;
+  MergeResult res;
+  if (plan.no_change) {
+    res.no_change = true;
+    return res;
+  }
+  Op& op = plan.op;
+  // Rows appended since the plan was made: kept at the end.
+  if (const uint64_t more = now.row_count() - was.row_count(); more > 0) {
+    std::string first;
+    int seen = 0;
+    now.ForEachRowFrom(plan.last_row, [&](std::string_view id, std::string_view, RowRef) {
+      if (++seen == 2) first = id;
+      return seen < 2;
+    });
+    if (seen < 2) return std::nullopt;
+    if (plan.tail_run) {
+      op.entries.back().run += more;
+    } else {
+      op.entries.push_back(RewriteEntry{true, std::move(first), "", more});
+    }
+  }
+  uint64_t next_id = table.next_id();
+  for (size_t e : plan.fresh) {
+    RewriteEntry& entry = op.entries[e];
+    if (table.key_mode()) {
+      if (table.Find(entry.id)) return std::nullopt;  // the key was taken meanwhile
+    } else {
+      entry.id = std::to_string(next_id++);
+    }
+  }
+  res.op = std::move(op);
+  return res;
 }
 
 }  // namespace csvfs::core::merge_internal

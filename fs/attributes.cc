@@ -1,6 +1,7 @@
 #include "fs/attributes.h"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace csvfs::fs {
@@ -22,7 +23,7 @@ void FillCommon(const Filesystem& fs, uint64_t ino, mode_t mode, uint64_t size, 
   st->st_uid = fs.owner_uid();
   st->st_gid = fs.owner_gid();
   st->st_size = static_cast<off_t>(size);
-  st->st_blksize = 4096;
+  st->st_blksize = kPreferredIoBytes;
   st->st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
   st->st_mtim = FromNs(mtime_ns);
   st->st_ctim = st->st_mtim;
@@ -55,6 +56,7 @@ int FillSidecarAttr(const SidecarNode& node, struct stat* st) {
   std::memset(st, 0, sizeof *st);
   if (int err = Sidecar::StatNode(node, st)) return err;
   st->st_ino = node.ino;
+  st->st_blksize = std::max<blksize_t>(st->st_blksize, kPreferredIoBytes);
   return 0;
 }
 

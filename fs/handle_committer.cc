@@ -1,7 +1,6 @@
 #include "fs/handle_committer.h"
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <string>
@@ -97,10 +96,6 @@ CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitP
     img.MarkFailed();
     fs_.LogRefused(pid, "rewrite", fs_.table_name(), r.status());
     return {r.status(), 0};
-  }
-  for (const core::Conflict& c : r->conflicts) {
-    spdlog::warn("conflict on row {} (rewrite by pid {}): later commit wins; theirs=[{}] ours=[{}]",
-                 c.id, pid, c.theirs, c.ours);
   }
   img.MarkCommitted(r->version);
   h.last_lsn = r->lsn;

@@ -3,8 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <catch2/catch.hpp>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -63,6 +67,29 @@ struct Fixture {
     return h;
   }
 };
+
+// Sends the default logger's messages (text only) to `out` while alive.
+class CaptureLog {
+ public:
+  explicit CaptureLog(std::ostringstream& out) : saved_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+    sink->set_pattern("%v");
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~CaptureLog() { spdlog::set_default_logger(saved_); }
+
+ private:
+  std::shared_ptr<spdlog::logger> saved_;
+};
+
+std::vector<std::string> LinesWith(const std::string& text, const std::string& word) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(word) != std::string::npos) out.push_back(line);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -183,4 +210,25 @@ TEST_CASE("fs: committer: a row file write replaces the row at flush", "[fs]") {
   REQUIRE(h->image->Write(0, "2,X\n3,Y\n").ok());
   CHECK(c.Commit(*h, 1, CommitPoint::kFlush).status.code() == core::Code::kInvalid);
   CHECK(f.Table() == "id,name\n1,a\n2,B\n");
+}
+
+TEST_CASE("fs: committer: a rewrite conflict is logged once, on one line", "[fs]") {
+  // Both versions of the row hold a quoted newline: the log line must show them escaped.
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.RewriteHandle(/*trunc=*/false);
+  REQUIRE(f.fs->engine().PutRow("1", "1,\"their\nx\"\n", false, false, 20).ok());
+  REQUIRE(h->image->Write(0, "id,name\n1,\"our\ny\"\n2,b\n").ok());
+  std::ostringstream out;
+  {
+    CaptureLog capture(out);
+    REQUIRE(c.Commit(*h, 10, CommitPoint::kFlush).status.ok());
+  }
+  CHECK(f.Table() == "id,name\n1,\"our\ny\"\n2,b\n");
+  CHECK(f.fs->engine().Stats().conflicts == 1);
+  auto lines = LinesWith(out.str(), "conflict");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("pid 10") != std::string::npos);
+  CHECK(lines[0].find(R"(their\nx)") != std::string::npos);
+  CHECK(lines[0].find(R"(our\ny)") != std::string::npos);
 }

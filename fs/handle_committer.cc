@@ -39,10 +39,8 @@ core::Status HandleCommitter::AppendRecords(Handle& h, uint32_t pid, const std::
   return core::Status::Ok();
 }
 
-core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_view data,
-                                          uint64_t* lsn) {
+core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_view data) {
   std::lock_guard<std::mutex> l(h.mu);
-  *lsn = 0;
   std::string records;
   core::Status s = h.append->Feed(pid, data, &records);
   if (!s.ok()) {
@@ -50,9 +48,7 @@ core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_v
     return s;
   }
   if (records.empty()) return core::Status::Ok();
-  CSVFS_RETURN_IF_ERROR(AppendRecords(h, pid, records));
-  *lsn = h.last_lsn;
-  return core::Status::Ok();
+  return AppendRecords(h, pid, records);
 }
 
 CommitOutcome HandleCommitter::CommitAppend(Handle& h, uint32_t pid, CommitPoint point) {
@@ -135,7 +131,7 @@ CommitOutcome HandleCommitter::CommitRowImage(Handle& h, uint32_t pid, CommitPoi
   h.row_exclusive = false;
   img.MarkCommitted(r->version);
   h.last_lsn = r->lsn;
-  fs_.OnCommit(*r, {h.row_id});
+  fs_.OnCommit(*r);
   return {core::Status::Ok(), r->lsn};
 }
 

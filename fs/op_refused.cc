@@ -1,4 +1,4 @@
-// mkdir, symlink, link: refused everywhere (SPEC section 3, "Refused").
+// mkdir, symlink, link: refused everywhere (README "Errors", EPERM).
 #include <cerrno>
 
 #include "fs/op_common.h"

@@ -1,4 +1,4 @@
-// Storage faults (SPEC section 4): ENOSPC on a journal append, ENOSPC during a checkpoint,
+// Storage faults (README "Durability"): ENOSPC on a journal append, ENOSPC during a checkpoint,
 // and a failed fsync, each injected with FaultEnv.
 #include <catch2/catch.hpp>
 

@@ -97,14 +97,13 @@ TEST_CASE("fs: committer: a record is committed by the write that completes it",
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  uint64_t lsn = 0;
-  REQUIRE(c.AppendWrite(*h, 10, "3,c", &lsn).ok());
-  CHECK(lsn == 0);
+  REQUIRE(c.AppendWrite(*h, 10, "3,c").ok());
+  CHECK(h->last_lsn == 0);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n");
-  REQUIRE(c.AppendWrite(*h, 20, "4,d\n", &lsn).ok());  // another pid, own record
-  CHECK(lsn != 0);
+  REQUIRE(c.AppendWrite(*h, 20, "4,d\n").ok());  // another pid, own record
+  CHECK(h->last_lsn != 0);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n");
-  REQUIRE(c.AppendWrite(*h, 10, "cc\n5,", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "cc\n5,").ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,ccc\n");
   // close by pid 10: its remainder "5," is a valid record without newline.
   auto out = c.Commit(*h, 10, CommitPoint::kFlush);
@@ -117,8 +116,7 @@ TEST_CASE("fs: committer: unterminated quote at close fails and commits nothing"
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  uint64_t lsn = 0;
-  REQUIRE(c.AppendWrite(*h, 10, "3,\"open", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "3,\"open").ok());
   auto out = c.Commit(*h, 10, CommitPoint::kFlush);
   CHECK(out.status.code() == core::Code::kInvalid);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n");
@@ -128,10 +126,9 @@ TEST_CASE("fs: committer: fsync does not cut a record in progress", "[fs]") {
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  uint64_t lsn = 0;
-  REQUIRE(c.AppendWrite(*h, 10, "3,par", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "3,par").ok());
   REQUIRE(c.Commit(*h, 10, CommitPoint::kFsync).status.ok());
-  REQUIRE(c.AppendWrite(*h, 10, "tial\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "tial\n").ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n3,partial\n");
 }
 
@@ -140,21 +137,20 @@ TEST_CASE("fs: committer: appends invalidate only the tail of the same inode", "
   uint64_t ino = f.fs->inodes().TableIno(f.fs->Current(), true);
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  uint64_t lsn = 0;
   // No reader open: nothing is sent (a new mapping starts from an empty cache).
-  REQUIRE(c.AppendWrite(*h, 10, "3,c\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "3,c\n").ok());
   CHECK(f.inv.log.empty());
   f.fs->inodes().OpenReader(ino);
   f.fs->inodes().OpenReader(ino);
   // Readers open (one may have mapped the table): the old last page is invalidated at once.
-  REQUIRE(c.AppendWrite(*h, 10, "4,d\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "4,d\n").ok());
   REQUIRE(f.inv.log.size() >= 1);
   CHECK(f.inv.log[0] == "inode " + std::to_string(ino) + " 0");
   f.fs->inodes().CloseReader(ino);
   f.fs->inodes().CloseReader(ino);
   // All closed: nothing is sent again.
   f.inv.log.clear();
-  REQUIRE(c.AppendWrite(*h, 10, "5,e\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "5,e\n").ok());
   CHECK(f.inv.log.empty());
 }
 

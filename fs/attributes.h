@@ -22,6 +22,7 @@ core::Snapshot TableVersionFor(Filesystem& fs, uint64_t ino);
 void FillTableAttr(const Filesystem& fs, uint64_t ino, const core::Version& v, struct stat* st);
 void FillRowAttr(const Filesystem& fs, uint64_t ino, uint64_t size, int64_t mtime_ns,
                  struct stat* st);
-void FillScratchAttr(ScratchFile& file, struct stat* st);
+// The attributes of a sidecar object, with its FUSE inode number; 0 or an errno.
+int FillSidecarAttr(const SidecarNode& node, struct stat* st);
 
 }  // namespace csvfs::fs

@@ -73,9 +73,8 @@ case $group in
   eperm)
     mount_csvfs "$B" "$M"
     refused EPERM unlink "$TB"
-    refused EPERM mkdir "$M/dir"
     refused EPERM mkdir "$R/dir"
-    refused EPERM symlink table.csv "$M/link"
+    refused EPERM symlink table.csv "$R/link"
     refused EPERM link "$TB" "$M/hard"
     refused EPERM mknod "$M/dev"
     refused EPERM rename "$TB" "$R/9"

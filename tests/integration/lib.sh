@@ -255,6 +255,7 @@ check_backing_dir() {
     case $f in
       "$name") ;;
       ".$name.csvfs-ids") ;;
+      ".$name.csvfs-files") ;;  # the other files users made in the mount (kept by design)
       ".$name.csvfs-journal" | ".$name.csvfs-lock")
         if [ -n "$strict" ]; then
           fail "after a clean unmount $dir/$f is still there ($(stat -c %s "$dir/$f") bytes)"

@@ -110,11 +110,22 @@ def proc_status(pid):
     return out
 
 
-class Sampler:
-    """Samples a process's RssAnon every 10 ms on a thread; peak in bytes."""
+def mem_available():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
-    def __init__(self, pid):
-        self.pid, self.peak, self.stop_ = pid, 0, threading.Event()
+
+class Sampler:
+    """Samples a process's RssAnon every 10 ms on a thread; peak in bytes. A process whose
+    RssAnon passes `limit` is killed (SIGKILL), so that a daemon running away with memory on
+    a big table cannot push a shared machine into the OOM killer; `killed` says so."""
+
+    def __init__(self, pid, limit):
+        self.pid, self.limit, self.peak, self.killed = pid, limit, 0, False
+        self.stop_ = threading.Event()
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def loop(self):
@@ -122,6 +133,10 @@ class Sampler:
             try:
                 self.peak = max(self.peak, proc_status(self.pid)["RssAnon"])
             except (OSError, KeyError):
+                return
+            if self.peak > self.limit:
+                self.killed = True
+                os.kill(self.pid, 9)
                 return
             self.stop_.wait(0.01)
 
@@ -254,19 +269,26 @@ def run_system(b, h, s, ctx, reps, idle_s, settle_s):
         time.sleep(idle_s)
         idle = (idle[0], time.monotonic_ns())
         before = proc_status(s.pid)["RssAnon"] if s.pid else None
+        limit = int(0.7 * mem_available())
         for tool in TOOLS:
             for rep in range(reps):
                 cmd, expect = tool_step(tool, rep, s.table, s.dir, ctx)
                 if s.pid:
                     with open(f"/proc/{s.pid}/clear_refs", "w") as f:
                         f.write("5")  # VmHWM := VmRSS
-                sampler = Sampler(s.pid) if s.pid else None
+                sampler = Sampler(s.pid, limit) if s.pid else None
                 if sampler:
                     sampler.__enter__()
                 try:
                     t0 = time.monotonic_ns()
                     h.run(cmd)
                     t1 = time.monotonic_ns()
+                except h.BenchError as e:
+                    if sampler and sampler.killed:
+                        raise h.BenchError(f"csvfs: killed during {tool}: its RssAnon passed "
+                                           f"{limit / 2**30:.1f} GiB (70% of the memory "
+                                           "available) and would have exhausted it") from e
+                    raise
                 finally:
                     if sampler:
                         sampler.__exit__()

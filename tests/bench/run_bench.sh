@@ -18,7 +18,8 @@
 #             with the daemon's memory and an appender's latency (tests/bench/rewrite_bench.py).
 #             Sizes: 20 MB with --quick (about a minute), else 150 MB and 1.5 GB;
 #             --rewrite-size SIZE (repeatable: 150M, 1.5G, 10GiB) picks others, --rewrite-10g
-#             is --rewrite-size 10GiB (needs ~60 GiB free and hours).
+#             is --rewrite-size 10GiB (needs ~60 GiB free and hours). A csvfs daemon whose
+#             RssAnon passes 70% of the memory available is killed and reported as an error.
 #
 # Without the binary paths, builds csvfs, append_writer and trivial_fuse in DIR (default: build/
 # at the root of the checkout). Needs /dev/fuse, fusermount3, python3, sqlite3, flock, sed, perl,

@@ -230,7 +230,7 @@ class System:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def tool_step(tool, rep, table, sysdir, ctx):
+def tool_step(tool, rep, table, ctx):
     """(command, shell?, expected (offset, bytes) or None) for one repetition of a tool."""
     rid, off = ctx["id"], ctx["offset"]
     if tool in ("sed -i", "perl -i", "python tempfile+os.replace"):
@@ -277,7 +277,7 @@ def run_system(b, h, s, ctx, reps, idle_s, settle_s):
         limit = int(MEM_LIMIT_FRACTION * mem_available())
         for tool in TOOLS:
             for rep in range(reps):
-                cmd, expect = tool_step(tool, rep, s.table, s.dir, ctx)
+                cmd, expect = tool_step(tool, rep, s.table, ctx)
                 if s.pid:
                     with open(f"/proc/{s.pid}/clear_refs", "w") as f:
                         f.write("5")  # VmHWM := VmRSS
@@ -290,9 +290,10 @@ def run_system(b, h, s, ctx, reps, idle_s, settle_s):
                     t1 = time.monotonic_ns()
                 except h.BenchError as e:
                     if sampler and sampler.killed:
+                        share = f"{100 * MEM_LIMIT_FRACTION:g}%"
                         raise h.BenchError(f"csvfs: killed during {tool}: its RssAnon passed "
-                                           f"{limit / 2**20:,.0f} MiB ({100 * MEM_LIMIT_FRACTION:g}% "
-                                           "of the memory available)") from e
+                                           f"{limit / 2**20:,.0f} MiB ({share} of the memory "
+                                           "available)") from e
                     raise
                 finally:
                     if sampler:
@@ -399,8 +400,8 @@ def report(res, label, size, rows, reps, results, idle, before, mount):
         cells = []
         for k in ("local", "passthrough", "csvfs"):
             x = results[k][t]["lat"]
-            cells.append(f"{ms(pct(x, .5))} / {ms(pct(x, .99))} / {ms(x[-1] if x else float('nan'))}"
-                         f" ({len(x)})")
+            top = x[-1] if x else float("nan")
+            cells.append(f"{ms(pct(x, .5))} / {ms(pct(x, .99))} / {ms(top)} ({len(x)})")
         c99 = pct(results["csvfs"][t]["lat"], 0.99)
         lines.append(f"| {t} | {' | '.join(cells)} | {c99 / idle_p99['csvfs']:.1f}x |")
     m, w = mount

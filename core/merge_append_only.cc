@@ -1,0 +1,225 @@
+// The append-only fast path of the rewrite merge (see merge_internal.h).
+//
+// With the same lineage, the current version `cur` is `base` followed by rows others appended
+// (A). The writer may have read some of A (a reader at the end of its snapshot follows
+// appends), so its image is an edit of cur's first t+1 rows, for some t >= the last base row:
+//   image = cur[0, kp) + middle records + cur[s0, t]
+// where the prefix and suffix are found by comparing bytes. Rows cur(t, N) are appended rows
+// the writer never saw: they stay at the end. No row of cur[0, t] was changed by anyone but
+// the writer, so there are no conflicts; the middle records are matched against cur[kp, s0)
+// exactly as the general merge matches them.
+#include <algorithm>
+#include <cstring>
+#include <unordered_set>
+
+#include "core/csv.h"
+#include "core/merge_internal.h"
+#include "core/table.h"
+
+namespace csvfs::core::merge_internal {
+namespace {
+
+// Length of the common prefix of v's bytes and `image`.
+uint64_t CommonPrefix(const Version& v, std::string_view image) {
+  const uint64_t n = std::min<uint64_t>(v.size(), image.size());
+  uint64_t same = 0;
+  bool differs = false;
+  v.ReadPieces(0, n, [&](std::string_view piece) {
+    if (differs) return;
+    const char* img = image.data() + same;
+    if (std::memcmp(piece.data(), img, piece.size()) == 0) {
+      same += piece.size();
+      return;
+    }
+    size_t i = 0;
+    while (piece[i] == img[i]) ++i;
+    same += i;
+    differs = true;
+  });
+  return same;
+}
+
+// Length of the common suffix of v's bytes [0, end) and `image`.
+uint64_t CommonSuffix(const Version& v, uint64_t end, std::string_view image) {
+  constexpr uint64_t kWindow = 1 << 20;
+  const uint64_t n = std::min<uint64_t>(end, image.size());
+  uint64_t same = 0;
+  std::string buf;
+  while (same < n) {
+    const uint64_t len = std::min(kWindow, n - same);
+    buf.resize(len);
+    v.Read(end - same - len, buf.data(), len);
+    const char* img = image.data() + image.size() - same - len;
+    if (std::memcmp(buf.data(), img, len) == 0) {
+      same += len;
+      continue;
+    }
+    uint64_t i = len;
+    while (buf[i - 1] == img[i - 1]) --i;
+    return same + (len - i);
+  }
+  return same;
+}
+
+struct TailRow {
+  std::string id;
+  std::string_view bytes;
+  uint64_t end = 0;  // byte offset after the row in cur
+};
+
+}  // namespace
+
+std::optional<Result<MergeResult>> MergeAppendOnly(const Table& table, const Version& base,
+                                                    std::string_view image) {
+  const Version& cur = *table.current();
+  const uint64_t n = base.row_count(), total = cur.row_count();
+  if (cur.lineage() != base.lineage() || cur.number() < base.number()) return std::nullopt;
+  if (n == 0 || total < n || cur.field_count() == 0) return std::nullopt;
+  // A base without a final line ending had it supplied by the first append: bytes differ.
+  char last = 0;
+  if (base.Read(base.size() - 1, &last, 1) != 1 || last != '\n') return std::nullopt;
+  const uint64_t header_end = cur.header().size();
+  const uint64_t prefix = CommonPrefix(cur, image);
+  if (prefix < header_end) return std::nullopt;  // the header changed
+
+  // Pass 1: rows wholly inside the common prefix, and the rows from the last base row on.
+  uint64_t kp = 0, pre_end = header_end, off = header_end, i = 0;
+  bool in_prefix = true;
+  std::vector<TailRow> tail;
+  cur.ForEachRow([&](std::string_view id, std::string_view bytes, RowRef) {
+    off += bytes.size();
+    if (in_prefix && off <= prefix && bytes.ends_with('\n')) {
+      ++kp;
+      pre_end = off;
+    } else {
+      in_prefix = false;
+    }
+    if (i + 1 >= n) tail.push_back({std::string(id), bytes, off});
+    ++i;
+    return true;
+  });
+  // t: the last row of cur the image ends with (the writer saw rows up to it).
+  size_t t_at = tail.size();
+  for (size_t k = tail.size(); k-- > 0;) {
+    if (image.ends_with(tail[k].bytes)) {
+      t_at = k;
+      break;
+    }
+  }
+  if (t_at == tail.size()) return std::nullopt;
+  const uint64_t t = n - 1 + t_at, end_t = tail[t_at].end;
+  const uint64_t suffix = CommonSuffix(cur, end_t, image);
+  // The suffix starts at a row of cur[kp, t+1] that begins at or after both limits.
+  const uint64_t limit =
+      std::max(end_t - std::min(end_t, suffix), end_t + pre_end - std::min<uint64_t>(end_t + pre_end, image.size()));
+
+  // Pass 2: the middle rows cur[kp, s0) and the ids that start the two runs.
+  std::vector<Row> middle;
+  std::string first_id, suffix_id;
+  uint64_t s0 = t + 1, s0_start = end_t, start = header_end;
+  i = 0;
+  cur.ForEachRow([&](std::string_view id, std::string_view bytes, RowRef) {
+    if (i == 0) first_id = id;
+    if (i >= kp && i <= t && s0 == t + 1) {
+      if (start >= limit) {
+        s0 = i;
+        s0_start = start;
+        suffix_id = id;
+      } else {
+        middle.push_back({std::string(id), bytes});
+      }
+    } else if (i == t + 1 && s0 == t + 1) {
+      suffix_id = id;
+    }
+    start += bytes.size();
+    ++i;
+    return i <= t + 1;
+  });
+
+  // The image's middle records: whole records, exactly between the prefix and the suffix.
+  const uint64_t mid_end = image.size() - (end_t - s0_start);
+  std::string_view mid = image.substr(pre_end, mid_end - pre_end);
+  std::vector<RecordSpan> spans;
+  if (!ScanRecords(mid, &spans).ok()) return std::nullopt;  // the general merge reports it
+  if (!spans.empty() && spans.back().eol() == LineEnding::kNone && mid_end != image.size()) {
+    return std::nullopt;
+  }
+  Image img;
+  img.records.reserve(spans.size());
+  const int key_col = table.key_column();
+  std::unordered_set<std::string> seen;
+  for (const RecordSpan& sp : spans) {
+    std::string_view rec = mid.substr(sp.begin, sp.next - sp.begin);
+    Status ok = table.CheckRecord(rec, sp.fields, cur.field_count());
+    if (!ok.ok()) return Result<MergeResult>(ok);
+    img.records.push_back(sp.eol() == LineEnding::kNone ? table.Normalize(rec) : std::string(rec));
+    if (table.key_mode()) {
+      auto key = Table::KeyAt(rec, key_col);
+      if (!key.ok()) return Result<MergeResult>(key.status());
+      if (!seen.insert(key.value()).second) {
+        return Result<MergeResult>(
+            Status::Exists("duplicate key '" + key.value() + "' in the new content"));
+      }
+      img.keys.push_back(std::move(key.value()));
+    }
+  }
+  std::vector<int64_t> match = MatchRows(table, middle, img);
+
+  // Cases the general merge decides otherwise: a new record whose key exists elsewhere (a
+  // moved or duplicated key), appended rows the writer saw but dropped (they are kept there),
+  // a new record equal to an appended row the writer never saw (taken as that row there).
+  std::vector<bool> matched(middle.size(), false);
+  for (int64_t m : match) {
+    if (m != kNew) matched[size_t(m)] = true;
+  }
+  for (size_t b = 0; b < middle.size(); ++b) {
+    if (!matched[b] && kp + b >= n) return std::nullopt;
+  }
+  std::unordered_set<std::string_view> unseen;
+  for (size_t k = t_at + 1; k < tail.size(); ++k) unseen.insert(tail[k].bytes);
+  for (size_t j = 0; j < img.records.size(); ++j) {
+    if (match[j] != kNew) continue;
+    if (table.key_mode() && table.Find(img.keys[j])) return std::nullopt;
+    if (unseen.count(img.records[j])) return std::nullopt;
+  }
+
+  MergeResult res;
+  Op& op = res.op;
+  op.type = Op::Type::kRewrite;
+  // Kept rows of cur in a row join the previous entry as one run: rows [from, from+count).
+  uint64_t run_end = UINT64_MAX;  // cur row number after the last entry's run
+  auto keep = [&](const std::string& id, uint64_t from, uint64_t count) {
+    if (!op.entries.empty() && op.entries.back().keep && run_end == from) {
+      op.entries.back().run += count;
+    } else {
+      op.entries.push_back(RewriteEntry{true, id, "", count});
+    }
+    run_end = from + count;
+  };
+  bool same = img.records.size() == middle.size();
+  if (kp > 0) keep(first_id, 0, kp);
+  uint64_t next_id = table.next_id();
+  for (size_t j = 0; j < img.records.size(); ++j) {
+    if (match[j] == kNew) {
+      same = false;
+      std::string id = table.key_mode() ? img.keys[j] : std::to_string(next_id++);
+      op.entries.push_back(RewriteEntry{false, std::move(id), std::move(img.records[j])});
+      run_end = UINT64_MAX;
+      continue;
+    }
+    const Row& b = middle[size_t(match[j])];
+    if (b.bytes == img.records[j]) {
+      same = same && match[j] == int64_t(j);
+      keep(b.id, kp + uint64_t(match[j]), 1);
+    } else {
+      same = false;
+      op.entries.push_back(RewriteEntry{false, b.id, std::move(img.records[j])});
+      run_end = UINT64_MAX;
+    }
+  }
+  if (total > s0) keep(suffix_id, s0, total - s0);
+  res.no_change = same;
+  return Result<MergeResult>(std::move(res));
+}
+
+}  // namespace csvfs::core::merge_internal

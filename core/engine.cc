@@ -314,7 +314,8 @@ Result<CommitResult> Engine::Impl::Finish(Result<CommitResult> r, const char* wh
   }
   for (const auto& c : r->conflicts) {
     ++conflicts;
-    spdlog::warn("conflict on row {} (pid {} {}): the later commit wins; theirs: {:?} ours: {:?}",
+    // Every part a row can hold is escaped ({:?}): a quoted newline must not split the line.
+    spdlog::warn("conflict on row {:?} (pid {} {}): the later commit wins; theirs: {:?} ours: {:?}",
                  c.id, pid, what, c.theirs, c.ours);
   }
   if (opt.sync == SyncMode::kAlways) {

@@ -47,8 +47,7 @@ core::Snapshot Filesystem::Current() {
   return v;
 }
 
-void Filesystem::OnCommit(const core::CommitResult& result,
-                          std::initializer_list<std::string_view> row_ids) {
+void Filesystem::OnCommit(const core::CommitResult& result) {
   const core::Snapshot& v = result.version;
   if (v == nullptr) return;
   inodes_.NoteVersion(v);
@@ -68,7 +67,6 @@ void Filesystem::OnCommit(const core::CommitResult& result,
   for (const auto& [ino, lineage] : inodes_.TableNodes()) {
     if (lineage != v->lineage()) invalidator_->InvalidateInode(ino, -1, 0);
   }
-  (void)row_ids;
 }
 
 void Filesystem::LogRefused(uint32_t pid, std::string_view op, std::string_view what,

@@ -78,9 +78,7 @@ class Filesystem {
   // The current version, noted as the head of its lineage.
   core::Snapshot Current();
   // Bookkeeping after a successful commit: lineage heads and kernel invalidations.
-  // `row_ids`: rows/ entries the commit touched beyond the inserted ones.
-  void OnCommit(const core::CommitResult& result,
-                std::initializer_list<std::string_view> row_ids = {});
+  void OnCommit(const core::CommitResult& result);
 
   // A change refused by the engine: logged at warn with pid, operation and reason.
   void LogRefused(uint32_t pid, std::string_view op, std::string_view what,

@@ -3,8 +3,11 @@
 // Fixed inodes: the root, rows/ and the status file. Dynamic ones:
 //  - the table: one inode per lineage (core::Version::lineage()). Appends keep the inode;
 //    any other change publishes a new lineage and hence a new inode, so each inode's bytes
-//    only ever grow at the end and the page cache can never serve a torn version. Each
-//    table node remembers the newest version of its lineage it has seen (`head`).
+//    only ever grow at the end. Table reads bypass the page cache (direct_io: cached reads
+//    of a growing file were torn, see fs/device_io.h); what the kernel still caches per
+//    inode (mmap()ed pages, the size) is thus never mixed across versions, and an append
+//    needs only the old last page invalidated. Each table node remembers the newest version
+//    of its lineage it has seen (`head`).
 //  - rows/<id>: one inode per row id.
 //  - other files of the root (fs/sidecar.h): one inode per sidecar object (st_dev, st_ino),
 //    so hard links share it.

@@ -112,7 +112,7 @@ void TruncateRow(Request& r, fuse_ino_t ino, const std::string& id, uint64_t siz
     ReplyStatus(r, res.status());
     return;
   }
-  fs.OnCommit(*res, {id});
+  fs.OnCommit(*res);
   struct stat st;
   FillRowAttr(fs, ino, size, res->version->mtime_ns(), &st);
   ReplyWhenDurable(r, res->lsn, "truncate",

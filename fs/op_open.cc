@@ -1,4 +1,5 @@
-// open: every open of the table or a row file starts a transaction (SPEC section 3).
+// open: every open of the table or a row file starts a transaction (README
+// "Semantics in short").
 #include <cerrno>
 #include <string>
 

@@ -201,7 +201,7 @@ void RenameRow(Request& r, const std::string& from, const std::string& to, bool 
     ReplyStatus(r, res.status());
     return;
   }
-  fs.OnCommit(*res, {from, to});
+  fs.OnCommit(*res);
   ReplyOkWhenDurable(r, res->lsn, "rename");
 }
 

@@ -39,7 +39,7 @@ void Unlink(Request& r, fuse_ino_t parent, const char* name) {
       ReplyStatus(r, res.status());
       return;
     }
-    fs.OnCommit(*res, {n});
+    fs.OnCommit(*res);
     ReplyOkWhenDurable(r, res->lsn, "unlink");
     return;
   }

@@ -53,8 +53,7 @@ void Write(Request& r, fuse_ino_t ino, const char* buf, size_t size, off_t off,
   std::string_view data(buf, size);
   switch (h->kind) {
     case HandleKind::kTableAppend: {
-      uint64_t lsn = 0;  // sync=always: the engine waited for durability already
-      core::Status s = HandleCommitter(fs).AppendWrite(*h, r.pid(), data, &lsn);
+      core::Status s = HandleCommitter(fs).AppendWrite(*h, r.pid(), data);
       if (!s.ok()) {
         ReplyStatus(r, s);
         return;

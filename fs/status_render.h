@@ -1,4 +1,4 @@
-// Renders the read-only status file `.csvfs-status` (SPEC section 6). FUSE-free.
+// Renders the read-only status file `.csvfs-status` (README "Usage", man page FILES). FUSE-free.
 #pragma once
 
 #include <cstdint>

@@ -5,7 +5,7 @@ Each row is one bad input: (name, action, expected result).
   - catalogue(): changes tried on a mounted table, grouped by mount options (default, key=id,
     max_record=1000, max_image=2000, ro). The action runs in a child process (so that the daemon's log can be
     searched for its pid) and must give "OK", an errno name ("EINVAL": whichever call fails) or
-    "CALL:ERRNO" ("close:EINVAL": exactly that call fails, where SPEC says which). After each
+    "CALL:ERRNO" ("close:EINVAL": exactly that call fails, where the README or the man page says which). After each
     row the table read through the mount must be byte for byte what it was, rows/ must list
     the same ids and the root nothing new; for a refusal the daemon makes itself (not one the
     kernel answers before asking it) its log must gain a line naming the refusal and the pid.
@@ -16,7 +16,7 @@ Each row is one bad input: (name, action, expected result).
   - run_accepted(): inputs accepted on purpose, which must be kept byte for byte.
 
 Prints one line per row and the number of bad inputs tried. Exits 1 if any row failed (the
-daemon behaving differently from SPEC.md is a failure, never a skip), 77 if it cannot run
+daemon behaving differently from the README and the man page is a failure, never a skip), 77 if it cannot run
 here. Cleanup (always, also on SIGTERM): unmounts everything the test mounted, kills its
 daemons by pid, removes the work directory; a mount left behind fails the test.
 """
@@ -555,7 +555,7 @@ def run_catalogue(M):
         d.unmount()
         check_backing_after("after the %s group" % (" ".join(opts) or "default"), D, B, BASE)
 
-    # Writing to a row that another process deleted meanwhile: ENOENT (SPEC: no such row).
+    # Writing to a row that another process deleted meanwhile: ENOENT (README "Errors": no such row).
     TRIED += 1
     D, B = fresh_backing(BASE)
     d = Daemon(B, M)
@@ -915,7 +915,7 @@ def main(argv):
     print("bad inputs tried: %d; inputs accepted on purpose checked: %d; rows failed: %d"
           % (TRIED, ACCEPTED, len(FAILURES)))
     if FAILURES:
-        print("FAILED rows (daemon differs from SPEC):", file=sys.stderr)
+        print("FAILED rows (daemon differs from the README):", file=sys.stderr)
         for f in FAILURES:
             print("  " + f, file=sys.stderr)
         rc = 1

@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPEC's errno table: each refused change fails with exactly its errno and leaves the table
+# README's errno table ("Errors"): each refused change fails with exactly its errno and leaves the table
 # byte for byte as it was. IT_ARGS[0] picks the group: einval, eexist, enoent, efbig, eperm,
 # erofs.
 . "$(dirname "$0")/lib.sh"

@@ -55,7 +55,7 @@ TEST_CASE("fs: inode table: fixed inodes", "[fs]") {
   CHECK(t.Get(fs::kRootIno).has_value());
 }
 
-TEST_CASE("fs: inode table: one inode per lineage; appends keep it", "[fs]") {
+TEST_CASE("fs: inode table: one inode per lineage, kept by appends", "[fs]") {
   TestEngine te;
   InodeTable t;
   core::Snapshot v0 = te.engine->Current();

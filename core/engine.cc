@@ -137,7 +137,9 @@ Result<CommitResult> Engine::Impl::Commit(Op op) {
     std::lock_guard<std::mutex> l(sync_mu);
     written_lsn = op.lsn;
   }
-  if (journal_bytes.load() > opt.checkpoint_bytes) {
+  // A rewrite's journal record holds only its difference, but its version indexes every row
+  // in memory until a checkpoint maps the new table from disk: fold it soon.
+  if (journal_bytes.load() > opt.checkpoint_bytes || op.type == Op::Type::kRewrite) {
     std::lock_guard<std::mutex> l(ckpt_mu);
     ckpt_requested = true;
     ckpt_cv.notify_one();
@@ -276,6 +278,7 @@ Status Engine::Impl::RunCheckpoint() {
   folded_lsn = lsn;
   table = std::move(next);
   Publish(table->current());
+  opt.env->ReleaseFreeMemory();
   journal_bytes = store->journal()->Size();
   ++checkpoints;
   last_checkpoint_ns = opt.env->NowNanos();

@@ -95,6 +95,9 @@ class Env {
   virtual ~Env() = default;
   virtual Result<std::unique_ptr<Directory>> OpenDirectory(const std::string& path) = 0;
   virtual int64_t NowNanos() = 0;  // wall clock (for mtimes)
+  // Hands memory the allocator keeps free back to the system (after a checkpoint dropped a
+  // big in-memory index). Optional.
+  virtual void ReleaseFreeMemory() {}
 };
 
 // The real thing. Never deleted.

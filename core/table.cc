@@ -524,7 +524,6 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
     v.field_count_ = op.header.empty() ? 0 : CountFields(op.header);
     if (!op.header.empty()) v.eol_ = op.header.ends_with("\r\n") ? LineEnding::kCRLF : LineEnding::kLF;
   }
-  unterminated_header_ = v.header_ && !v.header_->ends_with('\n');
   for (const auto& e : op.entries) {
     uint64_t id = key_mode() ? 0 : NumericId(e.id);
     if (id >= next_id_) next_id_ = id + 1;
@@ -538,6 +537,7 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
       block->AddHeapRow(e.bytes, id);
     }
   }
+  unterminated_header_ = v.header_ && !v.header_->ends_with('\n');
   size_t n = block->size();
   v.blocks_.assign(1, BlockRange{block, uint32_t(n), 0});
   v.overrides_ = OverrideTree();
@@ -554,11 +554,39 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
   return Status::Ok();
 }
 
+Status Table::CheckChange(const Op& op) const {
+  if (op.set_header && key_mode()) CSVFS_RETURN_IF_ERROR(ResolveKeyColumn(op.header).status());
+  std::unordered_map<std::string, bool> gone;  // ids deleted by this op so far
+  for (const auto& id : op.deletes) {
+    if (!Find(id) || gone.count(id)) return Status::Corruption("delete of missing row '" + id + "'");
+    gone[id] = true;
+  }
+  for (const auto& row : op.updates) {
+    if (!Find(row.id) || gone.count(row.id)) {
+      return Status::Corruption("update of missing row '" + row.id + "'");
+    }
+    if (key_mode() && !KeyOf(row.bytes).ok()) return Status::Corruption("update without a valid key");
+  }
+  if (!op.appends.empty() && current_->field_count_ == 0 && !cfg_.header && key_mode()) {
+    CSVFS_RETURN_IF_ERROR(ResolveKeyColumn(op.appends[0].bytes).status());
+  }
+  return Status::Ok();
+}
+
 Status Table::Apply(const Op& op) {
+  // All or nothing: a change op is checked before anything is touched (its steps cannot fail
+  // after that); a rewrite builds a new block, and the few counters it moves are put back.
+  if (op.type == Op::Type::kChange) CSVFS_RETURN_IF_ERROR(CheckChange(op));
+  const uint32_t saved_seq = next_seq_;
+  const uint64_t saved_id = next_id_;
   Draft d{std::make_shared<Version>(*current_)};
   Snapshot before = current_;
   Status s = op.type == Op::Type::kRewrite ? ApplyRewrite(op, &d) : ApplyChange(op, &d);
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    next_seq_ = saved_seq;
+    next_id_ = saved_id;
+    return s;
+  }
   Version& v = *d.v;
   v.number_ = before->number_ + 1;
   v.mtime_ns_ = op.time_ns;

@@ -68,7 +68,8 @@ class Table {
                         bool exclusive);
   Result<Op> PrepareRename(std::string_view from, std::string_view to, bool noreplace);
 
-  // Applies a prepared or replayed Op and publishes the resulting Version.
+  // Applies a prepared or replayed Op and publishes the resulting Version. All or nothing:
+  // on failure (an op that does not fit the table: kCorruption, kInvalid) nothing changes.
   Status Apply(const Op& op);
 
   // Checks one record (bytes with or without terminator) against the table's rules.
@@ -85,6 +86,7 @@ class Table {
 
  private:
   struct Draft;  // a Version under construction
+  Status CheckChange(const Op& op) const;  // every way ApplyChange could fail, checked first
   Status ApplyChange(const Op& op, Draft* d);
   Status ApplyRewrite(const Op& op, Draft* d);
   // Adds the rows of a keep-run entry (e.run rows of the current version from row e.id).

@@ -104,6 +104,7 @@ CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitP
   }
   img.MarkCommitted(r->version);
   h.last_lsn = r->lsn;
+  fs_.pid_snapshots().NoteCommit(pid, r->version);
   fs_.OnCommit(*r);
   return {core::Status::Ok(), r->lsn};
 }

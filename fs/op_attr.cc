@@ -82,6 +82,7 @@ void TruncateTable(Request& r, fuse_ino_t ino, uint64_t size) {
     ReplyStatus(r, res.status());
     return;
   }
+  fs.pid_snapshots().NoteCommit(r.pid(), res->version);
   fs.OnCommit(*res);
   struct stat st;
   FillTableAttr(fs, ino, *res->version, &st);

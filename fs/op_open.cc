@@ -17,7 +17,7 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
   if (!OpensForWrite(flags)) {
     core::Snapshot v = TableVersionFor(fs, ino);
     if (v == nullptr) v = fs.Current();
-    fs.pid_snapshots().Remember(pid, v);
+    fs.pid_snapshots().NoteRead(pid, v);
     auto h = std::make_shared<Handle>(HandleKind::kTableRead, ino, flags, pid);
     h->snap = std::move(v);
     fs.inodes().OpenReader(ino);

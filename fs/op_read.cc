@@ -43,7 +43,7 @@ core::Snapshot ReadVersion(Filesystem& fs, Handle& h, uint64_t end, uint32_t pid
     }
   }
   if (pid != h.recorded_pid || h.snap->number() != h.recorded_number) {
-    fs.pid_snapshots().Remember(pid, h.snap);
+    fs.pid_snapshots().NoteRead(pid, h.snap);
     h.recorded_pid = pid;
     h.recorded_number = h.snap->number();
   }

@@ -27,7 +27,7 @@ bool IsReserved(Filesystem& fs, const std::string& name) {
 }
 
 // rename(scratch, <table>): commit the scratch content as a rewrite based on what the
-// renaming (or else the writing) process last read.
+// renaming (or else the writing) process read (see PidSnapshots).
 void ReplaceTable(Request& r, const std::string& from) {
   Filesystem& fs = r.fs();
   auto file = fs.scratch().Find(from);
@@ -42,7 +42,8 @@ void ReplaceTable(Request& r, const std::string& from) {
     content = file->data;
     written_from = file->writer_base;
   }
-  // The merge base: what the renaming process last read; if it read nothing (`mv`), what the
+  // The merge base: the earliest snapshot the renaming process read since its last commit;
+  // if it read nothing (`mv`), what the
   // process that wrote the file had read (`awk ... > tmp && mv tmp table.csv`); else the
   // current table.
   core::Snapshot base = fs.pid_snapshots().Lookup(r.pid());
@@ -55,6 +56,7 @@ void ReplaceTable(Request& r, const std::string& from) {
     return;
   }
   if (fs.scratch().Find(from) == file) fs.scratch().Remove(from);
+  fs.pid_snapshots().NoteCommit(r.pid(), res->version);
   fs.OnCommit(*res);
   ReplyOkWhenDurable(r, res->lsn, "rename");
 }
@@ -82,7 +84,7 @@ void CopyTableTo(Request& r, const std::string& to, bool noreplace) {
   // backup, reads the backup and writes the table anew): it counts as a read of `cur`, unless
   // the process read the table itself before (sed -i.bak: its own read is the right base).
   file->writer_base = cur;
-  fs.pid_snapshots().RememberIfAbsent(r.pid(), cur);
+  fs.pid_snapshots().NoteRead(r.pid(), cur);
   file->mtime.tv_sec = static_cast<time_t>(cur->mtime_ns() / 1000000000);
   file->mtime.tv_nsec = static_cast<long>(cur->mtime_ns() % 1000000000);
   if (noreplace) {

@@ -7,11 +7,35 @@
 #include <string>
 #include <vector>
 
+#include "fs/process_id.h"
+
 namespace csvfs::fs {
 namespace {
 
 bool ProcessGone(uint32_t pid) {
   return pid != 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// SPEC 3 "Appending": a line composed by several processes on one open file is one record.
+// `pid` (which has nothing pending) continues an unfinished record left by a process that
+// closed its descriptor or exited, or by one of its ancestors (a shell waiting for it).
+// Siblings (`xargs -P` children) never continue each other's records.
+void ContinueUnfinished(AppendBuffer& buf, uint32_t pid) {
+  if (buf.HasPending(pid)) return;
+  std::vector<uint32_t> pending = buf.PendingPids();
+  if (pending.empty()) return;
+  for (uint32_t p : pending) {
+    if (buf.IsClosed(p) || ProcessGone(p)) {
+      buf.Adopt(p, pid);
+      return;
+    }
+  }
+  for (uint32_t p : pending) {
+    if (IsAncestor(p, pid)) {
+      buf.Adopt(p, pid);
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -45,6 +69,7 @@ core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_v
   std::lock_guard<std::mutex> l(h.mu);
   *lsn = 0;
   std::string records;
+  ContinueUnfinished(*h.append, pid);
   core::Status s = h.append->Feed(pid, data, &records);
   if (!s.ok()) {
     fs_.LogRefused(pid, "append", fs_.table_name(), s);
@@ -64,12 +89,17 @@ CommitOutcome HandleCommitter::CommitAppend(Handle& h, uint32_t pid, CommitPoint
   std::vector<uint32_t> pids;
   if (point == CommitPoint::kRelease) {
     pids = h.append->PendingPids();
+  } else if (pid != h.open_pid) {
+    // A child's close: its unfinished record waits for the next writer (its parent's
+    // `printf ',x\n'`) or for the opener's close.
+    h.append->MarkClosed(pid);
+    return {core::Status::Ok(), h.last_lsn};
   } else {
-    // This writer's remainder, and that of writers that exited without their own close
-    // reaching us (their records can no longer be completed).
+    // The opener's close: its remainder, and that of writers that closed or exited (their
+    // records can no longer be completed by them).
     pids.push_back(pid);
     for (uint32_t p : h.append->PendingPids()) {
-      if (p != pid && ProcessGone(p)) pids.push_back(p);
+      if (p != pid && (h.append->IsClosed(p) || ProcessGone(p))) pids.push_back(p);
     }
   }
   for (uint32_t p : pids) {

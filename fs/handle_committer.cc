@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fs/process_id.h"
@@ -118,9 +119,13 @@ CommitOutcome HandleCommitter::CommitAppend(Handle& h, uint32_t pid, CommitPoint
 CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitPoint point) {
   std::lock_guard<std::mutex> l(h.mu);
   RewriteImage& img = *h.image;
+  const bool size_set = std::exchange(h.size_set, false);
   if (core::Status e = img.TakeEpochError(); !e.ok()) return {e, 0};  // logged at the write
-  bool due =
-      point == CommitPoint::kRelease ? img.ShouldCommitAtRelease() : img.ShouldCommitAtFlush();
+  // An explicit ftruncate (`truncate -s N t.csv`) is committed at the close that follows it,
+  // whose error the program sees; only an O_TRUNC at open waits for writes (the shell's `>`).
+  bool due = point == CommitPoint::kRelease
+                 ? img.ShouldCommitAtRelease()
+                 : img.ShouldCommitAtFlush() || size_set;
   if (!due) return {core::Status::Ok(), h.last_lsn};
   auto r = fs_.engine().Rewrite(img.base(), img.data(), pid);
   if (!r.ok()) {

@@ -53,7 +53,7 @@ struct Handle {
   uint64_t last_lsn = 0;                 // newest commit made through this handle
   std::unique_ptr<RewriteImage> image;   // kTableRewrite, kRowWrite
   std::unique_ptr<RecordChecker> checker;  // kTableRewrite, kRowWrite: checks at each write()
-  bool size_set = false;                 // kTableRewrite, kRowWrite: ftruncate in this epoch
+  bool size_set = false;                   // kTableRewrite, kRowWrite: ftruncate in this epoch
   std::string content;                   // kRowRead, kStatus
   std::string row_id;                    // kRowRead, kRowWrite
   bool row_create = false;               // kRowWrite: insert the row at commit

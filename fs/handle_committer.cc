@@ -123,9 +123,8 @@ CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitP
   if (core::Status e = img.TakeEpochError(); !e.ok()) return {e, 0};  // logged at the write
   // An explicit ftruncate (`truncate -s N t.csv`) is committed at the close that follows it,
   // whose error the program sees; only an O_TRUNC at open waits for writes (the shell's `>`).
-  bool due = point == CommitPoint::kRelease
-                 ? img.ShouldCommitAtRelease()
-                 : img.ShouldCommitAtFlush() || size_set;
+  bool due = point == CommitPoint::kRelease ? img.ShouldCommitAtRelease()
+                                            : img.ShouldCommitAtFlush() || size_set;
   if (!due) return {core::Status::Ok(), h.last_lsn};
   auto r = fs_.engine().Rewrite(img.base(), img.data(), pid);
   if (!r.ok()) {

@@ -77,8 +77,8 @@ std::shared_ptr<Handle> OpenRow(Request& r, fuse_ino_t ino, const std::string& i
   h->row_id = id;
   bool trunc = Truncates(flags);
   core::Snapshot cur = fs.Current();
-  h->image = std::make_unique<RewriteImage>(trunc ? std::string() : std::move(*content), cur,
-                                            trunc, fs.max_image_bytes());
+  h->image = std::make_unique<RewriteImage>(trunc ? std::string() : std::move(*content), cur, trunc,
+                                            fs.max_image_bytes());
   RecordRules rules = RowRules(fs, *cur, id);
   rules.records_before = trunc ? 0 : 1;  // `>> rows/ID` appends after the row's record
   h->checker = std::make_unique<RecordChecker>(std::move(rules), h->image->size());

@@ -46,8 +46,7 @@ void ReadTable(Request& r, Handle& h, size_t size, off_t off) {
       } else {
         auto info = fs.inodes().Get(h.ino);
         if (info && info->kind == NodeKind::kTable && info->head &&
-            info->head->lineage() == h.snap->lineage() &&
-            info->head->number() > h.snap->number()) {
+            info->head->lineage() == h.snap->lineage() && info->head->number() > h.snap->number()) {
           h.snap = info->head;
         }
         if (end > h.snap->size()) after = fs.lineages().After(h.snap->lineage());

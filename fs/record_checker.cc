@@ -18,7 +18,9 @@ constexpr size_t kChunk = 64 * 1024;
 }  // namespace
 
 RecordChecker::RecordChecker(RecordRules rules, uint64_t checked_end)
-    : initial_(rules), rules_(std::move(rules)), next_(checked_end),
+    : initial_(rules),
+      rules_(std::move(rules)),
+      next_(checked_end),
       records_(rules_.records_before) {}
 
 void RecordChecker::AfterTruncate(uint64_t size) {

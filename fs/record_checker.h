@@ -27,11 +27,11 @@
 namespace csvfs::fs {
 
 struct RecordRules {
-  bool row_file = false;      // rows/<id>: one record
-  uint32_t field_count = 0;   // rows/: the table's (0: unknown); the table: taken from the image
-  bool ragged = false;        // field counts are not checked
-  int key_column = -1;        // rows/ in key mode: the key field (0-based)
-  std::string key;            // ... and the value it must have (the file name)
+  bool row_file = false;        // rows/<id>: one record
+  uint32_t field_count = 0;     // rows/: the table's (0: unknown); the table: taken from the image
+  bool ragged = false;          // field counts are not checked
+  int key_column = -1;          // rows/ in key mode: the key field (0-based)
+  std::string key;              // ... and the value it must have (the file name)
   uint32_t records_before = 0;  // records already in [0, checked_end) (an O_APPEND row file: 1)
 };
 
@@ -57,8 +57,8 @@ class RecordChecker {
   RecordRules initial_;
   RecordRules rules_;
   bool active_ = true;
-  uint64_t next_;           // where the next sequential write must start
-  uint64_t records_ = 0;    // records checked so far (including rules.records_before)
+  uint64_t next_;         // where the next sequential write must start
+  uint64_t records_ = 0;  // records checked so far (including rules.records_before)
   core::CsvScanner scanner_;
 };
 

@@ -130,7 +130,7 @@ TEST_CASE("fs: committer: a parent never continues its running child's record", 
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle(Fixture::Parent());
   uint64_t lsn = 0;
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,", &lsn).ok());    // a running child
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,", &lsn).ok());       // a running child
   REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,d\n", &lsn).ok());  // its own record
   REQUIRE(c.AppendWrite(*h, Fixture::Self(), "c\n", &lsn).ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,c\n");

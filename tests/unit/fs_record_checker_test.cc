@@ -14,7 +14,8 @@ using csvfs::fs::RewriteImage;
 namespace {
 
 // Writes `data` at `off` to the image, then checks it.
-csvfs::core::Status Put(RewriteImage& img, RecordChecker& c, uint64_t off, const std::string& data) {
+csvfs::core::Status Put(RewriteImage& img, RecordChecker& c, uint64_t off,
+                        const std::string& data) {
   auto s = img.Write(off, data);
   if (!s.ok()) return s;
   return c.AfterWrite(img, off, data.size());

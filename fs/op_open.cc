@@ -50,8 +50,8 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
     std::string image(cur->size(), '\0');
     image.resize(cur->Read(0, image.data(), image.size()));
     h->image = std::make_unique<RewriteImage>(std::move(image), cur, false, fs.max_image_bytes());
-    // Checks nothing until an ftruncate(0) empties the image (writes at 0 are out of order).
-    h->checker = std::make_unique<RecordChecker>(TableRules(fs), h->image->size());
+    // Checks nothing until an ftruncate(0) empties the image.
+    h->checker = std::make_unique<RecordChecker>(TableRules(fs), h->image->size(), false);
   }
   h->snap = cur;
   return h;

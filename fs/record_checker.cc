@@ -17,9 +17,10 @@ constexpr size_t kChunk = 64 * 1024;
 
 }  // namespace
 
-RecordChecker::RecordChecker(RecordRules rules, uint64_t checked_end)
+RecordChecker::RecordChecker(RecordRules rules, uint64_t checked_end, bool active)
     : initial_(rules),
       rules_(std::move(rules)),
+      active_(active),
       next_(checked_end),
       records_(rules_.records_before) {}
 

@@ -38,8 +38,10 @@ struct RecordRules {
 class RecordChecker {
  public:
   // `checked_end`: the image's bytes before it are valid and complete (0 after O_TRUNC, the
-  // row's content for an O_APPEND row file). Writes continue from there.
-  RecordChecker(RecordRules rules, uint64_t checked_end);
+  // row's content for an O_APPEND row file). Writes continue from there. `!active`: checks
+  // nothing until an ftruncate to 0 (an image whose last record may lack its line ending:
+  // a write after it could complete that record).
+  RecordChecker(RecordRules rules, uint64_t checked_end, bool active = true);
 
   // A write of `len` bytes at `off` has just been applied to `image`. Checks the records it
   // completed; kInvalid names the first bad one. Once a check failed or the writes went out of

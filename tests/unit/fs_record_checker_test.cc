@@ -81,6 +81,16 @@ TEST_CASE("fs: record checker: out-of-order writes are left to the close", "[fs]
   CHECK(Put(img, c, 0, "a,b\nc\n").code() == Code::kInvalid);
 }
 
+TEST_CASE("fs: record checker: an inactive checker waits for the image to be emptied", "[fs]") {
+  RewriteImage img("id,v\n1,a", nullptr, false, 0);  // the last record lacks its newline
+  RecordChecker c(RecordRules{}, img.size(), /*active=*/false);
+  CHECK(Put(img, c, img.size(), "b\n").ok());  // completes "1,ab": not a record of its own
+  REQUIRE(img.Truncate(0).ok());
+  c.AfterTruncate(0);
+  CHECK(c.active());
+  CHECK(Put(img, c, 0, "a,b\n1\n").code() == Code::kInvalid);
+}
+
 TEST_CASE("fs: record checker: the key column by name or number", "[fs]") {
   CHECK(KeyColumnIndex("id,name\n", "name", true) == 1);
   CHECK(KeyColumnIndex("\xEF\xBB\xBFid,name\r\n", "id", true) == 0);

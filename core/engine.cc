@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/journal.h"
+#include "core/merge_internal.h"
 #include "core/store.h"
 #include "core/table.h"
 #include "spdlog/spdlog.h"
@@ -313,7 +314,8 @@ Result<CommitResult> Engine::Impl::Finish(Result<CommitResult> r, const char* wh
   }
   for (const auto& c : r->conflicts) {
     ++conflicts;
-    spdlog::warn("conflict on row {} (pid {} {}): the later commit wins; theirs: {:?} ours: {:?}",
+    // Every part a row can hold is escaped ({:?}): a quoted newline must not split the line.
+    spdlog::warn("conflict on row {:?} (pid {} {}): the later commit wins; theirs: {:?} ours: {:?}",
                  c.id, pid, what, c.theirs, c.ours);
   }
   if (opt.sync == SyncMode::kAlways) {
@@ -423,13 +425,27 @@ Result<CommitResult> Engine::Rewrite(const Snapshot& base, std::string_view imag
                           " bytes is over the limit of " +
                           std::to_string(impl_->opt.max_image_bytes));
   }
+  // Prepared outside the writer lock against a snapshot (other writers go on meanwhile);
+  // under it, only rebased onto what landed since.
+  merge_internal::MergeContext ctx;
+  Snapshot snap;
+  {
+    std::lock_guard<std::mutex> l(impl_->write_mu);
+    ctx = merge_internal::MergeContext::Of(*impl_->table);
+    snap = impl_->table->current();
+  }
+  auto plan = merge_internal::PrepareAppendOnly(ctx, snap, base ? *base : *snap, image);
+  if (plan && !plan->ok()) return impl_->Finish(plan->status(), "rewrite", pid);
   std::unique_lock<std::mutex> l(impl_->write_mu);
   if (impl_->closed) return Status::ReadOnly("the store is shutting down");
   if (Status ro = impl_->ReadOnlyStatus(); !ro.ok()) {
     ++impl_->refused;
     return ro;
   }
-  auto m = MergeRewrite(*impl_->table, base ? *base : *impl_->table->current(), image);
+  std::optional<MergeResult> fast;
+  if (plan) fast = merge_internal::FinishAppendOnly(*impl_->table, std::move(plan->value()));
+  auto m = fast ? Result<MergeResult>(std::move(*fast))
+                : MergeRewrite(*impl_->table, base ? *base : *impl_->table->current(), image);
   if (!m.ok()) return impl_->Finish(m.status(), "rewrite", pid);
   if (m->no_change) return impl_->NoChange();
   auto r = impl_->Commit(std::move(m->op));

@@ -103,7 +103,7 @@ class Engine {
   std::optional<std::string> RowContent(std::string_view id) const;
 
   // Commits `image` (a whole table file) as a row-level three-way merge against `base`
-  // (the snapshot the writer started from) and the current table (SPEC section 3).
+  // (the snapshot the writer started from) and the current table (README "Rewrites").
   Result<CommitResult> Rewrite(const Snapshot& base, std::string_view image, uint32_t pid);
 
   // Calls done(status) once everything up to `lsn` is durable (possibly at once, possibly

@@ -4,16 +4,16 @@
 #include <unordered_map>
 
 #include "core/csv.h"
+#include "core/merge_internal.h"
 #include "core/table.h"
 
 namespace csvfs::core {
 
-namespace {
+using merge_internal::Image;
+using merge_internal::kNew;
+using merge_internal::Row;
 
-struct Row {
-  std::string id;
-  std::string_view bytes;  // with terminator
-};
+namespace {
 
 std::vector<Row> RowsOf(const Version& v) {
   std::vector<Row> rows;
@@ -24,14 +24,6 @@ std::vector<Row> RowsOf(const Version& v) {
   });
   return rows;
 }
-
-// The writer's image, parsed and validated.
-struct Image {
-  bool has_header = false;
-  std::string header;
-  std::vector<std::string> records;  // normalized (with terminator)
-  std::vector<std::string> keys;     // key mode
-};
 
 Result<Image> ParseImage(const Table& table, std::string_view image) {
   std::vector<RecordSpan> spans;
@@ -77,7 +69,6 @@ Result<Image> ParseImage(const Table& table, std::string_view image) {
   return img;
 }
 
-constexpr int64_t kNew = -1;
 constexpr size_t kPairWindow = 8;
 
 // Common prefix plus common suffix, line endings excluded.
@@ -90,12 +81,14 @@ size_t Similarity(std::string_view a, std::string_view b) {
   return p + q;
 }
 
+}  // namespace
+
 // For each image record, the base row it continues (or kNew).
-std::vector<int64_t> MatchRows(const Table& table, const std::vector<Row>& base,
-                               const Image& img) {
+std::vector<int64_t> merge_internal::MatchRows(bool key_mode, const std::vector<Row>& base,
+                                               const Image& img) {
   std::vector<int64_t> match(img.records.size(), kNew);
   std::vector<bool> used(base.size(), false);
-  if (table.key_mode()) {
+  if (key_mode) {
     std::unordered_map<std::string_view, size_t> by_key;
     for (size_t b = 0; b < base.size(); ++b) by_key.emplace(base[b].id, b);
     for (size_t j = 0; j < img.records.size(); ++j) {
@@ -147,9 +140,16 @@ std::vector<int64_t> MatchRows(const Table& table, const std::vector<Row>& base,
   return match;
 }
 
-}  // namespace
-
 Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::string_view image) {
+  // Most rewrites race only appends (sed -i while others append): merged from the bytes that
+  // differ, in time and memory proportional to the difference.
+  if (auto plan = merge_internal::PrepareAppendOnly(
+          merge_internal::MergeContext::Of(table), table.current(), base, image)) {
+    if (!plan->ok()) return plan->status();
+    if (auto done = merge_internal::FinishAppendOnly(table, std::move(plan->value()))) {
+      return std::move(*done);
+    }
+  }
   auto parsed = ParseImage(table, image);
   if (!parsed.ok()) return parsed.status();
   const Image& img = parsed.value();
@@ -159,7 +159,7 @@ Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::s
   std::unordered_map<std::string_view, size_t> cur_index, base_index;
   for (size_t i = 0; i < cur_rows.size(); ++i) cur_index.emplace(cur_rows[i].id, i);
   for (size_t i = 0; i < base_rows.size(); ++i) base_index.emplace(base_rows[i].id, i);
-  std::vector<int64_t> match = MatchRows(table, base_rows, img);
+  std::vector<int64_t> match = merge_internal::MatchRows(table.key_mode(), base_rows, img);
 
   MergeResult res;
   Op& op = res.op;

@@ -1,4 +1,5 @@
-// The row-level three-way merge behind every rewrite (SPEC section 3, "Rewriting"):
+// The row-level three-way merge behind every rewrite (README "Semantics in short",
+// man page "Rewriting"):
 // `base` is the snapshot the writer started from, `image` the whole file it produced, and the
 // table's current version holds what others committed meanwhile. Rows the writer deleted are
 // deleted, rows it changed are changed, rows it added are inserted where it put them, and

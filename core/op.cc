@@ -50,10 +50,13 @@ std::string Op::Encode() const {
     PutRows(&out, appends);
   } else {
     PutU32(&out, uint32_t(entries.size()));
+    // Entry tags: 0 new bytes, 1 keep one row, 2 keep a run of rows (u64 count follows).
     for (const auto& e : entries) {
-      out.push_back(e.keep ? 1 : 0);
+      const bool run = e.keep && e.run != 1;
+      out.push_back(run ? 2 : e.keep ? 1 : 0);
       PutBytes(&out, e.id);
       if (!e.keep) PutBytes(&out, e.bytes);
+      if (run) PutU64(&out, e.run);
     }
   }
   return out;
@@ -85,11 +88,13 @@ Result<Op> Op::Decode(std::string_view in) {
   } else {
     op.entries.resize(n);
     for (auto& e : op.entries) {
-      if (in.empty() || uint8_t(in[0]) > 1) return bad();
-      e.keep = in[0] != 0;
+      if (in.empty() || uint8_t(in[0]) > 2) return bad();
+      const uint8_t tag = uint8_t(in[0]);
+      e.keep = tag != 0;
       in.remove_prefix(1);
       if (!GetString(&in, &e.id)) return bad();
       if (!e.keep && !GetString(&in, &e.bytes)) return bad();
+      if (tag == 2 && (!GetU64(&in, &e.run) || e.run == 0)) return bad();
     }
   }
   if (!in.empty()) return bad();

@@ -21,6 +21,10 @@ struct RewriteEntry {
   bool keep = false;  // keep the current bytes of row `id`
   std::string id;
   std::string bytes;  // when !keep
+  // keep only: this many consecutive rows of the table, as it stands when the op is applied,
+  // starting with row `id` (a rewrite that left long runs alone is recorded in proportion to
+  // what it changed, not to the table).
+  uint64_t run = 1;
 };
 
 struct Op {

@@ -497,6 +497,24 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
   return Status::Ok();
 }
 
+Status Table::KeepRun(const RewriteEntry& e, RowBlock* block) {
+  auto start = Find(e.id);
+  uint64_t left = e.run;
+  if (start) {
+    current_->ForEachRowFrom(*start, [&](std::string_view id, std::string_view bytes, RowRef) {
+      const uint64_t n = key_mode() ? 0 : NumericId(id);
+      if (n >= next_id_) next_id_ = n + 1;
+      block->AddRefRow(bytes, n);
+      return --left > 0;
+    });
+  }
+  if (left != 0) {
+    return Status::Corruption("rewrite keeps " + std::to_string(e.run) + " rows from '" + e.id +
+                              "', but the table has " + std::to_string(e.run - left));
+  }
+  return Status::Ok();
+}
+
 Status Table::ApplyRewrite(const Op& op, Draft* d) {
   Version& v = *d->v;
   auto block = RowBlock::NewHeap(next_seq_++);
@@ -510,7 +528,9 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
   for (const auto& e : op.entries) {
     uint64_t id = key_mode() ? 0 : NumericId(e.id);
     if (id >= next_id_) next_id_ = id + 1;
-    if (e.keep) {
+    if (e.keep && e.run != 1) {
+      CSVFS_RETURN_IF_ERROR(KeepRun(e, block.get()));
+    } else if (e.keep) {
       auto bytes = RowBytes(e.id);
       if (!bytes) return Status::Corruption("rewrite keeps missing row '" + e.id + "'");
       block->AddRefRow(*bytes, id);

@@ -87,6 +87,8 @@ class Table {
   struct Draft;  // a Version under construction
   Status ApplyChange(const Op& op, Draft* d);
   Status ApplyRewrite(const Op& op, Draft* d);
+  // Adds the rows of a keep-run entry (e.run rows of the current version from row e.id).
+  Status KeepRun(const RewriteEntry& e, RowBlock* block);
   void AppendRow(Draft* d, const RowData& row);
   Status SetRow(Draft* d, RowRef ref, std::shared_ptr<const std::string> content);
   void FixMissingEol(Draft* d);

@@ -57,10 +57,16 @@ std::optional<std::string_view> Version::RowBytes(RowRef ref) const {
 }
 
 void Version::ForEachRow(const RowFn& fn) const {
-  const Node* ov = LowerBound(overrides_, 0);
+  if (!blocks_.empty()) ForEachRowFrom(RowRef{blocks_.front().block->seq(), 0}, fn);
+}
+
+void Version::ForEachRowFrom(RowRef start, const RowFn& fn) const {
+  const Node* ov = LowerBound(overrides_, start.key());
   std::string id;
   for (const auto& b : blocks_) {
-    for (uint32_t i = 0; i < b.count; ++i) {
+    if (b.block->seq() < start.block) continue;
+    const uint32_t first = b.block->seq() == start.block ? start.index : 0;
+    for (uint32_t i = first; i < b.count; ++i) {
       RowRef ref{b.block->seq(), i};
       std::string_view bytes;
       if (ov != nullptr && ov->key == ref.key()) {

@@ -48,6 +48,8 @@ class Version {
   // `id` is the row id (decimal number, or the key column's value in key mode).
   using RowFn = std::function<bool(std::string_view id, std::string_view bytes, RowRef ref)>;
   void ForEachRow(const RowFn& fn) const;
+  // The same, from row `start` on (blocks are in table order by seq). O(log k) to start.
+  void ForEachRowFrom(RowRef start, const RowFn& fn) const;
 
   // Bytes of the row at `ref` in this version (empty optional if deleted / not visible).
   std::optional<std::string_view> RowBytes(RowRef ref) const;

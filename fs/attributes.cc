@@ -1,6 +1,7 @@
 #include "fs/attributes.h"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 namespace csvfs::fs {
@@ -22,7 +23,7 @@ void FillCommon(const Filesystem& fs, uint64_t ino, mode_t mode, uint64_t size, 
   st->st_uid = fs.owner_uid();
   st->st_gid = fs.owner_gid();
   st->st_size = static_cast<off_t>(size);
-  st->st_blksize = 4096;
+  st->st_blksize = kPreferredIoBytes;
   st->st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
   st->st_mtim = FromNs(mtime_ns);
   st->st_ctim = st->st_mtim;
@@ -51,20 +52,12 @@ void FillRowAttr(const Filesystem& fs, uint64_t ino, uint64_t size, int64_t mtim
   FillCommon(fs, ino, FileMode(fs), size, mtime_ns, st);
 }
 
-void FillScratchAttr(ScratchFile& f, struct stat* st) {
-  std::lock_guard<std::mutex> l(f.mu);
+int FillSidecarAttr(const SidecarNode& node, struct stat* st) {
   std::memset(st, 0, sizeof *st);
-  st->st_ino = f.ino;
-  st->st_mode = S_IFREG | (f.mode & 07777);
-  st->st_nlink = f.unlinked ? 0 : 1;
-  st->st_uid = f.uid;
-  st->st_gid = f.gid;
-  st->st_size = static_cast<off_t>(f.data.size());
-  st->st_blksize = 4096;
-  st->st_blocks = static_cast<blkcnt_t>((f.data.size() + 511) / 512);
-  st->st_atim = f.atime;
-  st->st_mtim = f.mtime;
-  st->st_ctim = f.ctime;
+  if (int err = Sidecar::StatNode(node, st)) return err;
+  st->st_ino = node.ino;
+  st->st_blksize = std::max<blksize_t>(st->st_blksize, kPreferredIoBytes);
+  return 0;
 }
 
 int StatInode(Filesystem& fs, uint64_t ino, struct stat* st, double* timeout) {
@@ -107,10 +100,9 @@ int StatInode(Filesystem& fs, uint64_t ino, struct stat* st, double* timeout) {
       *timeout = kRowTimeout;
       return 0;
     }
-    case NodeKind::kScratch:
-      FillScratchAttr(*info->scratch, st);
-      *timeout = kScratchTimeout;
-      return 0;
+    case NodeKind::kSidecar:
+      *timeout = kSidecarTimeout;
+      return FillSidecarAttr(*info->side, st);
   }
   return ENOENT;
 }

@@ -106,6 +106,16 @@ ExitCode RunDaemon(const Options& o) {
   auto opened = core::Engine::Open(eo);
   if (!opened.ok()) return OpenFailure(eo.backing_path, opened.status());
   fs.AttachEngine(std::move(opened.value()));
+  {
+    std::unique_ptr<Sidecar> sidecar;
+    std::string why;
+    if (Sidecar::Open(eo.backing_path, &sidecar, &why) != 0) {
+      PrintError(why);
+      (void)fs.engine().Close();
+      return ExitCode::kBacking;
+    }
+    fs.AttachSidecar(std::move(sidecar));
+  }
 
   if (fuse_set_signal_handlers(session.se) != 0) {
     PrintError("cannot install signal handlers");
@@ -115,6 +125,7 @@ ExitCode RunDaemon(const Options& o) {
   session.signals = true;
   if (fuse_session_mount(session.se, o.mountpoint.c_str()) != 0) {
     PrintError("cannot mount " + eo.backing_path + " on " + o.mountpoint);
+    Sidecar::RemoveIfEmpty(eo.backing_path);  // a failed start leaves no trace
     (void)fs.engine().Close();
     return ExitCode::kMount;
   }
@@ -146,6 +157,7 @@ ExitCode RunDaemon(const Options& o) {
   notifier.Stop();
   core::Status closed = fs.engine().Close();  // finishes commits, checkpoints
   if (!closed.ok()) spdlog::error("closing {}: {}", eo.backing_path, closed.ToString());
+  Sidecar::RemoveIfEmpty(eo.backing_path);  // kept only while it holds files
   spdlog::info("unmounted {}", o.mountpoint);
   spdlog::default_logger()->flush();
   if (!closed.ok() || rc < 0) return ExitCode::kRuntime;

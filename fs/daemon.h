@@ -1,4 +1,5 @@
-// Daemon: the mount's lifecycle (SPEC sections 1 and 6, ARCHITECTURE "Daemon lifecycle").
+// Daemon: the mount's lifecycle: recover, mount, daemonize, start the threads, serve, stop
+// (man page: EXIT STATUS, FSTAB AND SYSTEMD; doc/internals.md).
 #pragma once
 
 #include "fs/exit_codes.h"

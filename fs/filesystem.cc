@@ -22,6 +22,10 @@ Filesystem::Filesystem(Options options) : options_(std::move(options)) {
   }
 }
 
+bool Filesystem::IsFixedRootName(std::string_view name) const {
+  return name == table_name_ || name == "rows" || name == kStatusFileName;
+}
+
 void Filesystem::AttachEngine(std::unique_ptr<core::Engine> engine) { engine_ = std::move(engine); }
 
 std::unique_ptr<core::Engine> Filesystem::DetachEngine() { return std::move(engine_); }
@@ -43,8 +47,7 @@ core::Snapshot Filesystem::Current() {
   return v;
 }
 
-void Filesystem::OnCommit(const core::CommitResult& result,
-                          std::initializer_list<std::string_view> row_ids) {
+void Filesystem::OnCommit(const core::CommitResult& result) {
   const core::Snapshot& v = result.version;
   if (v == nullptr) return;
   inodes_.NoteVersion(v);
@@ -58,14 +61,13 @@ void Filesystem::OnCommit(const core::CommitResult& result,
     }
     return;
   }
-  // Entries of the table, rows/ and scratch files are handed out with a zero timeout, so the
+  // Entries of the table, rows/ and sidecar files are handed out with a zero timeout, so the
   // kernel asks again at every use and needs no entry invalidation. None is sent: a thread
   // waiting in the kernel for a directory lock (which inval_entry takes) can keep a killed
   // daemon from ever exiting while a client holds that lock waiting for the daemon.
   for (const auto& [ino, lineage] : inodes_.TableNodes()) {
     if (lineage != v->lineage()) invalidator_->InvalidateInode(ino, -1, 0);
   }
-  (void)row_ids;
 }
 
 void Filesystem::LogRefused(uint32_t pid, std::string_view op, std::string_view what,
@@ -82,7 +84,10 @@ void Filesystem::Refuse(uint32_t pid, std::string_view op, std::string_view what
 AdapterStats Filesystem::Stats() const {
   AdapterStats s;
   s.open_handles = handles_.size();
-  s.scratch_files = scratch_.count();
+  if (sidecar_ != nullptr) {
+    std::vector<SidecarEntry> entries;
+    if (Sidecar::List(sidecar_->root_fd(), &entries) == 0) s.other_files = entries.size();
+  }
   s.refused = refused_.load(std::memory_order_relaxed);
   s.pid = static_cast<int64_t>(getpid());
   return s;

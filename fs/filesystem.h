@@ -23,7 +23,7 @@
 #include "fs/options.h"
 #include "fs/pid_snapshots.h"
 #include "fs/process_id.h"
-#include "fs/scratch_store.h"
+#include "fs/sidecar.h"
 #include "fs/status_render.h"
 
 namespace csvfs::fs {
@@ -31,10 +31,11 @@ namespace csvfs::fs {
 // Entry / attribute cache timeouts (seconds) handed to the kernel.
 inline constexpr double kTableTimeout = 0.0;  // new lineages must be seen at once
 inline constexpr double kRowTimeout = 0.0;    // rows change under any commit
-// Scratch attributes change only through this mount; their entries can be renamed over the
-// table (the kernel then moves the dentry), so entries are never cached.
-inline constexpr double kScratchTimeout = 1.0;
-inline constexpr double kScratchEntryTimeout = 0.0;
+// Sidecar attributes change only through this mount (or behind its back, in the sidecar
+// directory); their entries can be renamed over the table (the kernel then moves the
+// dentry), so entries are never cached.
+inline constexpr double kSidecarTimeout = 1.0;
+inline constexpr double kSidecarEntryTimeout = 0.0;
 inline constexpr double kDirTimeout = 1.0;
 
 class Filesystem {
@@ -48,11 +49,17 @@ class Filesystem {
   core::Engine& engine() { return *engine_; }
   bool has_engine() const { return engine_ != nullptr; }
   void set_invalidator(Invalidator* inv) { invalidator_ = inv; }
+  // The other files of the root (set once before the session loop starts).
+  void AttachSidecar(std::unique_ptr<Sidecar> sidecar) { sidecar_ = std::move(sidecar); }
+  Sidecar& sidecar() { return *sidecar_; }
 
   const Options& options() const { return options_; }
   const std::string& table_name() const { return table_name_; }
   const std::string& backing_path() const { return backing_path_; }
   bool key_mode() const { return !options_.key.empty(); }
+  // The names the root shows of its own: the table, rows/ and the status file. Every other
+  // name of the root is a sidecar file.
+  bool IsFixedRootName(std::string_view name) const;
   bool read_only() const { return options_.read_only; }
   uint32_t owner_uid() const { return uid_; }
   uint32_t owner_gid() const { return gid_; }
@@ -60,7 +67,6 @@ class Filesystem {
 
   InodeTable& inodes() { return inodes_; }
   HandleTable& handles() { return handles_; }
-  ScratchStore& scratch() { return scratch_; }
   PidSnapshots& pid_snapshots() { return pid_snapshots_; }
   KeyReservations& reservations() { return reservations_; }
   DeviceIoState& device_io() { return device_io_; }
@@ -74,9 +80,7 @@ class Filesystem {
   // The current version, noted as the head of its lineage.
   core::Snapshot Current();
   // Bookkeeping after a successful commit: lineage heads and kernel invalidations.
-  // `row_ids`: rows/ entries the commit touched beyond the inserted ones.
-  void OnCommit(const core::CommitResult& result,
-                std::initializer_list<std::string_view> row_ids = {});
+  void OnCommit(const core::CommitResult& result);
 
   // A change refused by the engine: logged at warn with pid, operation and reason.
   void LogRefused(uint32_t pid, std::string_view op, std::string_view what,
@@ -97,7 +101,7 @@ class Filesystem {
   Invalidator* invalidator_ = nullptr;
   InodeTable inodes_;
   HandleTable handles_;
-  ScratchStore scratch_;
+  std::unique_ptr<Sidecar> sidecar_;
   PidSnapshots pid_snapshots_;
   KeyReservations reservations_;
   DeviceIoState device_io_;

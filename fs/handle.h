@@ -14,7 +14,7 @@
 #include "fs/append_buffer.h"
 #include "fs/record_checker.h"
 #include "fs/rewrite_image.h"
-#include "fs/scratch_store.h"
+#include "fs/sidecar.h"
 
 namespace csvfs::fs {
 
@@ -24,9 +24,9 @@ enum class HandleKind {
   kTableRewrite,  // any other writable open of the table: private image
   kRowRead,       // read-only open of rows/<id>: content captured at open
   kRowWrite,      // writable open of rows/<id>: private image, PutRow at flush
-  kScratch,       // a scratch file
+  kSidecar,       // a regular file of the sidecar (fs/sidecar.h): an open descriptor
   kStatus,        // .csvfs-status: text rendered at open
-  kDir,           // the root or rows/: entries captured at opendir
+  kDir,           // the root, rows/ or a sidecar directory: entries captured at opendir
 };
 
 struct DirEntry {
@@ -60,7 +60,8 @@ struct Handle {
   bool row_exclusive = false;            // kRowWrite: O_EXCL creation
   bool row_reserved = false;             // kRowWrite: holds a KeyReservations entry
   bool row_emptied = false;              // kRowWrite: a flush refused an emptied row file
-  std::shared_ptr<ScratchFile> scratch;  // kScratch
+  std::shared_ptr<SidecarNode> side;     // kSidecar
+  UniqueFd file;                         // kSidecar: the open file
   std::vector<DirEntry> entries;         // kDir
 };
 

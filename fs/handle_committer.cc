@@ -1,7 +1,6 @@
 #include "fs/handle_committer.h"
 
 #include <signal.h>
-#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <string>
@@ -65,10 +64,8 @@ core::Status HandleCommitter::AppendRecords(Handle& h, uint32_t pid, const std::
   return core::Status::Ok();
 }
 
-core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_view data,
-                                          uint64_t* lsn) {
+core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_view data) {
   std::lock_guard<std::mutex> l(h.mu);
-  *lsn = 0;
   std::string records;
   ContinueUnfinished(*h.append, pid);
   core::Status s = h.append->Feed(pid, data, &records);
@@ -77,9 +74,7 @@ core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_v
     return s;
   }
   if (records.empty()) return core::Status::Ok();
-  CSVFS_RETURN_IF_ERROR(AppendRecords(h, pid, records));
-  *lsn = h.last_lsn;
-  return core::Status::Ok();
+  return AppendRecords(h, pid, records);
 }
 
 CommitOutcome HandleCommitter::CommitAppend(Handle& h, uint32_t pid, CommitPoint point) {
@@ -132,10 +127,6 @@ CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitP
     fs_.LogRefused(pid, "rewrite", fs_.table_name(), r.status());
     return {r.status(), 0};
   }
-  for (const core::Conflict& c : r->conflicts) {
-    spdlog::warn("conflict on row {} (rewrite by pid {}): later commit wins; theirs=[{}] ours=[{}]",
-                 c.id, pid, c.theirs, c.ours);
-  }
   img.MarkCommitted(r->version);
   h.last_lsn = r->lsn;
   fs_.pid_snapshots().NoteCommit(pid, r->version);
@@ -175,7 +166,7 @@ CommitOutcome HandleCommitter::CommitRowImage(Handle& h, uint32_t pid, CommitPoi
   h.row_exclusive = false;
   img.MarkCommitted(r->version);
   h.last_lsn = r->lsn;
-  fs_.OnCommit(*r, {h.row_id});
+  fs_.OnCommit(*r);
   return {core::Status::Ok(), r->lsn};
 }
 

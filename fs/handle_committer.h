@@ -1,6 +1,7 @@
 // HandleCommitter: commits what an open handle has pending, at the points where the kernel
 // tells us a writer is done: flush (every close()), fsync, and release (the last close).
-// FUSE-free; the callers (fs/op_flush.cc) turn the outcome into a (possibly delayed) reply.
+// FUSE-free; its callers (fs/op_close.cc for flush, fsync and release, fs/op_write.cc for
+// appends) turn the outcome into a (possibly delayed) reply.
 #pragma once
 
 #include <cstdint>
@@ -25,9 +26,9 @@ class HandleCommitter {
   // Commits `h`'s pending changes for `point` on behalf of `pid`. Locks h.mu itself.
   CommitOutcome Commit(Handle& h, uint32_t pid, CommitPoint point);
 
-  // Feeds bytes written through an append handle; commits the records they complete.
-  // Locks h.mu itself. On success *lsn is the commit's lsn (0 if nothing completed).
-  core::Status AppendWrite(Handle& h, uint32_t pid, std::string_view data, uint64_t* lsn);
+  // Feeds bytes written through an append handle; commits the records they complete (their
+  // lsn becomes h.last_lsn, which the close waits for). Locks h.mu itself.
+  core::Status AppendWrite(Handle& h, uint32_t pid, std::string_view data);
 
  private:
   CommitOutcome CommitAppend(Handle& h, uint32_t pid, CommitPoint point);

@@ -87,19 +87,25 @@ uint64_t InodeTable::RowIno(std::string_view id, bool add_lookup) {
   return ino;
 }
 
-uint64_t InodeTable::NewIno() {
+std::shared_ptr<SidecarNode> InodeTable::SidecarNodeFor(UniqueFd path_fd, const struct stat& st,
+                                                         bool add_lookup) {
   std::lock_guard<std::mutex> l(mu_);
-  return next_ino_++;
-}
-
-void InodeTable::AddScratch(const std::shared_ptr<ScratchFile>& file, bool add_lookup) {
-  std::lock_guard<std::mutex> l(mu_);
-  auto [it, inserted] = nodes_.try_emplace(file->ino);
-  if (inserted) {
-    it->second.info.kind = NodeKind::kScratch;
-    it->second.info.scratch = file;
+  auto key = std::make_pair(static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino));
+  auto found = sidecar_ino_.find(key);
+  if (found != sidecar_ino_.end()) {
+    Node& n = nodes_.at(found->second);
+    if (add_lookup) ++n.lookups;
+    return n.info.side;  // path_fd is closed: the node's own descriptor stays
   }
-  if (add_lookup) ++it->second.lookups;
+  const uint64_t ino = next_ino_++;
+  Node n;
+  n.info.kind = NodeKind::kSidecar;
+  n.info.side = std::make_shared<SidecarNode>(ino, std::move(path_fd), st);
+  n.lookups = add_lookup ? 1 : 0;
+  auto side = n.info.side;
+  nodes_.emplace(ino, std::move(n));
+  sidecar_ino_.emplace(key, ino);
+  return side;
 }
 
 InodeTable::Node* InodeTable::FindLocked(uint64_t ino) {
@@ -144,6 +150,9 @@ void InodeTable::Forget(uint64_t ino, uint64_t count) {
     lineage_ino_.erase(n.info.lineage);
   } else if (n.info.kind == NodeKind::kRow) {
     row_ino_.erase(n.info.row_id);
+  } else if (n.info.kind == NodeKind::kSidecar) {
+    sidecar_ino_.erase({static_cast<uint64_t>(n.info.side->dev),
+                        static_cast<uint64_t>(n.info.side->sino)});
   }
   nodes_.erase(it);
 }

@@ -3,10 +3,14 @@
 // Fixed inodes: the root, rows/ and the status file. Dynamic ones:
 //  - the table: one inode per lineage (core::Version::lineage()). Appends keep the inode;
 //    any other change publishes a new lineage and hence a new inode, so each inode's bytes
-//    only ever grow at the end and the page cache can never serve a torn version. Each
-//    table node remembers the newest version of its lineage it has seen (`head`).
+//    only ever grow at the end. Table reads bypass the page cache (direct_io: cached reads
+//    of a growing file were torn, see fs/device_io.h); what the kernel still caches per
+//    inode (mmap()ed pages, the size) is thus never mixed across versions, and an append
+//    needs only the old last page invalidated. Each table node remembers the newest version
+//    of its lineage it has seen (`head`).
 //  - rows/<id>: one inode per row id.
-//  - scratch files: one inode per ScratchFile.
+//  - other files of the root (fs/sidecar.h): one inode per sidecar object (st_dev, st_ino),
+//    so hard links share it.
 // A dynamic node lives while the kernel holds a lookup reference on it (lookup/create
 // replies add one, forget removes them). Numbers are never reused within a mount.
 //
@@ -25,7 +29,7 @@
 #include <vector>
 
 #include "core/version.h"
-#include "fs/scratch_store.h"
+#include "fs/sidecar.h"
 
 namespace csvfs::fs {
 
@@ -33,7 +37,7 @@ inline constexpr uint64_t kRootIno = 1;
 inline constexpr uint64_t kRowsIno = 2;
 inline constexpr uint64_t kStatusIno = 3;
 
-enum class NodeKind { kRoot, kRowsDir, kStatus, kTable, kRow, kScratch };
+enum class NodeKind { kRoot, kRowsDir, kStatus, kTable, kRow, kSidecar };
 
 // A copy of a node's identity (not its counters).
 struct NodeInfo {
@@ -41,7 +45,7 @@ struct NodeInfo {
   uint64_t lineage = 0;                  // kTable
   core::Snapshot head;                   // kTable: newest version of the lineage seen
   std::string row_id;                    // kRow
-  std::shared_ptr<ScratchFile> scratch;  // kScratch
+  std::shared_ptr<SidecarNode> side;     // kSidecar
 };
 
 class InodeTable {
@@ -68,10 +72,10 @@ class InodeTable {
   void CloseReader(uint64_t ino);
 
   uint64_t RowIno(std::string_view id, bool add_lookup);
-  // Allocates a fresh inode number (for a new ScratchFile).
-  uint64_t NewIno();
-  // Registers `file` (its ino comes from NewIno) and adds a lookup reference if asked.
-  void AddScratch(const std::shared_ptr<ScratchFile>& file, bool add_lookup);
+  // The node of the sidecar object `st` describes (created, keeping `path_fd`, if new; else
+  // `path_fd` is closed), with one more lookup reference if `add_lookup`.
+  std::shared_ptr<SidecarNode> SidecarNodeFor(UniqueFd path_fd, const struct stat& st,
+                                              bool add_lookup);
 
   std::optional<NodeInfo> Get(uint64_t ino) const;
   void AddLookup(uint64_t ino);
@@ -93,6 +97,7 @@ class InodeTable {
   std::unordered_map<uint64_t, uint64_t> lineage_ino_;
   std::unordered_map<std::string, uint64_t> row_ino_;
   std::unordered_map<uint64_t, uint64_t> readers_;  // open readers per table inode
+  std::map<std::pair<uint64_t, uint64_t>, uint64_t> sidecar_ino_;  // (dev, ino) -> inode
 };
 
 }  // namespace csvfs::fs

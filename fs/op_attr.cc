@@ -29,33 +29,35 @@ bool HandleAttr(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi, struct
   return true;
 }
 
-void SetScratchAttr(Request& r, ScratchFile& f, const struct stat* attr, int to_set) {
+void SetSidecarAttr(Request& r, fuse_ino_t ino, const std::shared_ptr<SidecarNode>& node,
+                    const struct stat* attr, int to_set, fuse_file_info* fi) {
+  Sidecar::AttrChange what;
+  what.mode = (to_set & FUSE_SET_ATTR_MODE) != 0;
+  what.uid = (to_set & FUSE_SET_ATTR_UID) != 0;
+  what.gid = (to_set & FUSE_SET_ATTR_GID) != 0;
+  what.size = (to_set & FUSE_SET_ATTR_SIZE) != 0;
+  what.atime = (to_set & FUSE_SET_ATTR_ATIME) != 0;
+  what.atime_now = (to_set & FUSE_SET_ATTR_ATIME_NOW) != 0;
+  what.mtime = (to_set & FUSE_SET_ATTR_MTIME) != 0;
+  what.mtime_now = (to_set & FUSE_SET_ATTR_MTIME_NOW) != 0;
+  auto h = HandleOf(r.fs(), fi);
+  const int fd = h != nullptr && h->kind == HandleKind::kSidecar ? h->file.get() : -1;
+  int err;
   {
-    std::lock_guard<std::mutex> l(f.mu);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    if (to_set & FUSE_SET_ATTR_SIZE) {
-      uint64_t size = static_cast<uint64_t>(attr->st_size);
-      if (size > r.fs().max_image_bytes()) {
-        r.fs().Refuse(r.pid(), "truncate", "scratch file", EFBIG, "over max_image");
-        r.ReplyErr(EFBIG);
-        return;
-      }
-      f.data.resize(size, '\0');
-      f.mtime = now;
-    }
-    if (to_set & FUSE_SET_ATTR_MODE) f.mode = attr->st_mode & 07777;
-    if (to_set & FUSE_SET_ATTR_UID) f.uid = attr->st_uid;
-    if (to_set & FUSE_SET_ATTR_GID) f.gid = attr->st_gid;
-    if (to_set & FUSE_SET_ATTR_ATIME) f.atime = attr->st_atim;
-    if (to_set & FUSE_SET_ATTR_ATIME_NOW) f.atime = now;
-    if (to_set & FUSE_SET_ATTR_MTIME) f.mtime = attr->st_mtim;
-    if (to_set & FUSE_SET_ATTR_MTIME_NOW) f.mtime = now;
-    f.ctime = now;
+    // A shrinking truncate must not run while a rename maps the file over the table.
+    std::lock_guard<std::mutex> l(node->mu);
+    err = Sidecar::SetAttr(*node, fd, *attr, what);
+  }
+  if (err != 0) {
+    r.ReplyErr(err);
+    return;
   }
   struct stat st;
-  FillScratchAttr(f, &st);
-  r.ReplyAttr(st, kScratchTimeout);
+  if ((err = FillSidecarAttr(*node, &st)) != 0) {
+    r.ReplyErr(err);
+    return;
+  }
+  r.ReplyAttr(st, kSidecarTimeout);
 }
 
 // truncate(2) of the table by path: a rewrite of the truncated current content.
@@ -111,7 +113,7 @@ void TruncateRow(Request& r, fuse_ino_t ino, const std::string& id, uint64_t siz
     ReplyStatus(r, res.status());
     return;
   }
-  fs.OnCommit(*res, {id});
+  fs.OnCommit(*res);
   struct stat st;
   FillRowAttr(fs, ino, size, res->version->mtime_ns(), &st);
   ReplyWhenDurable(r, res->lsn, "truncate",
@@ -151,8 +153,8 @@ void Setattr(Request& r, fuse_ino_t ino, struct stat* attr, int to_set, fuse_fil
     r.ReplyErr(EROFS);
     return;
   }
-  if (info->kind == NodeKind::kScratch) {
-    SetScratchAttr(r, *info->scratch, attr, to_set);
+  if (info->kind == NodeKind::kSidecar) {
+    SetSidecarAttr(r, ino, info->side, attr, to_set, fi);
     return;
   }
   if (sets_size) {

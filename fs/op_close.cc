@@ -2,6 +2,8 @@
 // flush's error is what close() returns, so commits happen there; replies wait for
 // durability asynchronously (fs/durable_reply.h). release's error is lost: it only commits
 // what no flush could (a truncate-only epoch, writers that never closed) and frees.
+#include <unistd.h>
+
 #include <cerrno>
 
 #include "fs/durable_reply.h"
@@ -34,6 +36,12 @@ void Flush(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void Fsync(Request& r, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
+  auto h = HandleOf(r.fs(), fi);
+  if (h != nullptr && h->kind == HandleKind::kSidecar) {
+    int rc = datasync ? fdatasync(h->file.get()) : fsync(h->file.get());
+    r.ReplyErr(rc == 0 ? 0 : errno);
+    return;
+  }
   CommitAndReply(r, fi, CommitPoint::kFsync, "fsync");
 }
 

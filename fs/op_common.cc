@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "fs/attributes.h"
 #include "fs/names.h"
@@ -9,30 +10,58 @@
 
 namespace csvfs::fs {
 
+int SidecarDirFd(Filesystem& fs, fuse_ino_t parent, std::shared_ptr<SidecarNode>* keep, int* err) {
+  if (parent == kRootIno) return fs.sidecar().root_fd();
+  auto info = fs.inodes().Get(parent);
+  if (!info) {
+    *err = ENOENT;
+    return -1;
+  }
+  if (info->kind != NodeKind::kSidecar || info->side->type != S_IFDIR) {
+    *err = ENOTDIR;
+    return -1;
+  }
+  *keep = info->side;
+  return info->side->fd.get();
+}
+
+int LookupSidecar(Filesystem& fs, int dir_fd, const std::string& name, fuse_entry_param* e) {
+  std::memset(e, 0, sizeof *e);
+  UniqueFd fd;
+  struct stat st;
+  if (int err = Sidecar::OpenPath(dir_fd, name, &fd, &st)) return err;
+  auto node = fs.inodes().SidecarNodeFor(std::move(fd), st, /*add_lookup=*/true);
+  st.st_ino = node->ino;
+  e->attr = st;
+  e->ino = node->ino;
+  e->generation = 1;
+  e->attr_timeout = kSidecarTimeout;
+  e->entry_timeout = kSidecarEntryTimeout;
+  return 0;
+}
+
 int LookupEntry(Filesystem& fs, fuse_ino_t parent, std::string_view name, fuse_entry_param* e) {
   std::memset(e, 0, sizeof *e);
   if (int err = CheckName(name)) return err == EINVAL ? ENOENT : err;
   uint64_t ino = 0;
-  if (parent == kRootIno) {
+  if (parent == kRootIno && fs.IsFixedRootName(name)) {
     if (name == fs.table_name()) {
       ino = fs.inodes().TableIno(fs.Current(), /*add_lookup=*/true);
     } else if (name == "rows") {
       ino = kRowsIno;
-    } else if (name == kStatusFileName) {
-      ino = kStatusIno;
-    } else if (auto file = fs.scratch().Find(std::string(name))) {
-      fs.inodes().AddScratch(file, /*add_lookup=*/true);
-      ino = file->ino;
     } else {
-      return ENOENT;
+      ino = kStatusIno;
     }
   } else if (parent == kRowsIno) {
     std::string id(name);
     if (!fs.engine().RowContent(id) && !fs.reservations().IsReserved(id)) return ENOENT;
     ino = fs.inodes().RowIno(id, /*add_lookup=*/true);
   } else {
-    auto info = fs.inodes().Get(parent);
-    return info ? ENOTDIR : ENOENT;
+    std::shared_ptr<SidecarNode> keep;
+    int err = 0;
+    int dir = SidecarDirFd(fs, parent, &keep, &err);
+    if (dir < 0) return err;
+    return LookupSidecar(fs, dir, std::string(name), e);
   }
   double timeout = 0;
   int err = StatInode(fs, ino, &e->attr, &timeout);
@@ -43,7 +72,7 @@ int LookupEntry(Filesystem& fs, fuse_ino_t parent, std::string_view name, fuse_e
   e->ino = ino;
   e->generation = 1;
   e->attr_timeout = timeout;
-  e->entry_timeout = timeout == kScratchTimeout ? kScratchEntryTimeout : timeout;
+  e->entry_timeout = timeout;
   return 0;
 }
 

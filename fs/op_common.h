@@ -18,6 +18,14 @@ namespace csvfs::fs {
 // Returns 0 or an errno (ENOENT for a missing name).
 int LookupEntry(Filesystem& fs, fuse_ino_t parent, std::string_view name, fuse_entry_param* e);
 
+// The directory descriptor behind `parent` when it is the root (the sidecar's own directory,
+// for every name but the fixed ones) or a sidecar directory; -1 with *err (ENOTDIR, ENOENT)
+// otherwise. *keep holds the node whose descriptor is returned alive.
+int SidecarDirFd(Filesystem& fs, fuse_ino_t parent, std::shared_ptr<SidecarNode>* keep, int* err);
+
+// Looks up `name` in sidecar directory `dir_fd` and fills *e (one lookup reference).
+int LookupSidecar(Filesystem& fs, int dir_fd, const std::string& name, fuse_entry_param* e);
+
 // The handle of `fi`, or nullptr.
 std::shared_ptr<Handle> HandleOf(Filesystem& fs, const fuse_file_info* fi);
 

@@ -1,4 +1,6 @@
-// create (open with O_CREAT of a missing name) and mknod of regular files.
+// create (open with O_CREAT of a missing name) and mknod of regular files: rows/<key> in key
+// mode, files of the sidecar (fs/sidecar.h) elsewhere.
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -14,26 +16,28 @@
 namespace csvfs::fs::ops {
 namespace {
 
-// A new (or existing, without O_EXCL) scratch file in the root.
-std::shared_ptr<ScratchFile> CreateScratch(Request& r, const std::string& name, mode_t mode,
-                                           bool exclusive, bool* existed) {
+// Creates (or, without O_EXCL, opens) a regular file of the sidecar and replies with its
+// entry and an open handle.
+void CreateSidecarFile(Request& r, int dir_fd, const std::string& name, mode_t mode,
+                       fuse_file_info* fi) {
   Filesystem& fs = r.fs();
-  auto fresh = std::make_shared<ScratchFile>(fs.inodes().NewIno());
-  fresh->mode = mode & 07777;
-  fresh->uid = r.uid();
-  fresh->gid = r.gid();
-  fresh->TouchAll();
-  for (;;) {
-    if (fs.scratch().PutIfAbsent(name, fresh)) {
-      *existed = false;
-      return fresh;
-    }
-    if (exclusive) return nullptr;
-    if (auto existing = fs.scratch().Find(name)) {
-      *existed = true;
-      return existing;
-    }
+  UniqueFd file;
+  bool created = false;
+  if (int err = Sidecar::CreateFile(dir_fd, name, fi->flags, mode, r.uid(), r.gid(), &file,
+                                    &created)) {
+    r.ReplyErr(err);
+    return;
   }
+  fuse_entry_param e;
+  if (int err = LookupSidecar(fs, dir_fd, name, &e)) {
+    r.ReplyErr(err);
+    return;
+  }
+  auto info = fs.inodes().Get(e.ino);
+  auto h = std::make_shared<Handle>(HandleKind::kSidecar, e.ino, fi->flags, r.pid());
+  h->side = info->side;
+  h->file = std::move(file);
+  ReplyOpened(r, std::move(h), fi, &e);
 }
 
 // Creating rows/<key> (key mode): reserved at once so racing O_EXCL creators get EEXIST;
@@ -98,7 +102,7 @@ void CreateInRoot(Request& r, const std::string& name, mode_t mode, fuse_file_in
   Filesystem& fs = r.fs();
   const bool exclusive = (fi->flags & O_EXCL) != 0;
   fuse_entry_param e;
-  if (name == fs.table_name() || name == kStatusFileName || name == "rows") {
+  if (fs.IsFixedRootName(name)) {
     if (exclusive) {
       r.ReplyErr(EEXIST);
       return;
@@ -117,27 +121,7 @@ void CreateInRoot(Request& r, const std::string& name, mode_t mode, fuse_file_in
     ReplyOpened(r, std::move(h), fi, &e);
     return;
   }
-  bool existed = false;
-  auto file = CreateScratch(r, name, mode, exclusive, &existed);
-  if (file == nullptr) {
-    r.ReplyErr(EEXIST);
-    return;
-  }
-  fs.inodes().AddScratch(file, /*add_lookup=*/true);
-  std::memset(&e, 0, sizeof e);
-  e.ino = file->ino;
-  e.generation = 1;
-  e.attr_timeout = kScratchTimeout;
-  e.entry_timeout = kScratchEntryTimeout;
-  int err = 0;
-  auto h = OpenNode(r, file->ino, fi, &err);
-  if (h == nullptr) {
-    fs.inodes().Forget(file->ino, 1);
-    r.ReplyErr(err);
-    return;
-  }
-  FillScratchAttr(*file, &e.attr);
-  ReplyOpened(r, std::move(h), fi, &e);
+  CreateSidecarFile(r, fs.sidecar().root_fd(), name, mode, fi);
 }
 
 }  // namespace
@@ -157,7 +141,14 @@ void Create(Request& r, fuse_ino_t parent, const char* name, mode_t mode, fuse_f
   } else if (parent == kRowsIno) {
     CreateRow(r, name, fi);
   } else {
-    r.ReplyErr(fs.inodes().Get(parent) ? ENOTDIR : ENOENT);
+    std::shared_ptr<SidecarNode> keep;
+    int err = 0;
+    int dir = SidecarDirFd(fs, parent, &keep, &err);
+    if (dir < 0) {
+      r.ReplyErr(err);
+      return;
+    }
+    CreateSidecarFile(r, dir, name, mode, fi);
   }
 }
 
@@ -171,33 +162,37 @@ void Mknod(Request& r, fuse_ino_t parent, const char* name, mode_t mode, dev_t r
     r.ReplyErr(err);
     return;
   }
-  // A regular file made by mknod(2) in the root is a scratch file; device nodes, fifos and
-  // anything in rows/ are refused.
+  // A regular file made by mknod(2) in the root or a sidecar directory is a sidecar file;
+  // device nodes, fifos and anything in rows/ are refused.
   std::string n(name);
-  if (!S_ISREG(mode) || parent != kRootIno) {
+  if (!S_ISREG(mode) || parent == kRowsIno) {
     fs.Refuse(r.pid(), "mknod", n, EPERM, "only regular files can be created");
     r.ReplyErr(EPERM);
     return;
   }
-  if (n == fs.table_name() || n == kStatusFileName || n == "rows") {
+  if (parent == kRootIno && fs.IsFixedRootName(n)) {
     r.ReplyErr(EEXIST);
     return;
   }
-  bool existed = false;
-  auto file = CreateScratch(r, n, mode, /*exclusive=*/true, &existed);
-  if (file == nullptr) {
-    r.ReplyErr(EEXIST);
+  std::shared_ptr<SidecarNode> keep;
+  int err = 0;
+  int dir = SidecarDirFd(fs, parent, &keep, &err);
+  if (dir < 0) {
+    r.ReplyErr(err);
     return;
   }
-  fs.inodes().AddScratch(file, /*add_lookup=*/true);
-  fuse_entry_param e;
-  std::memset(&e, 0, sizeof e);
-  e.ino = file->ino;
-  e.generation = 1;
-  e.attr_timeout = kScratchTimeout;
-  e.entry_timeout = kScratchEntryTimeout;
-  FillScratchAttr(*file, &e.attr);
-  r.ReplyEntry(e);
+  UniqueFd file;
+  bool created = false;
+  err = Sidecar::CreateFile(dir, n, O_WRONLY | O_EXCL, mode, r.uid(), r.gid(), &file, &created);
+  if (err == 0) {
+    fuse_entry_param e;
+    err = LookupSidecar(fs, dir, n, &e);
+    if (err == 0) {
+      r.ReplyEntry(e);
+      return;
+    }
+  }
+  r.ReplyErr(err);
 }
 
 }  // namespace csvfs::fs::ops

@@ -1,4 +1,5 @@
-// opendir/readdir/releasedir: listings captured at opendir (rows/ in table order).
+// opendir/readdir/releasedir: listings captured at opendir (rows/ in table order; the root
+// and sidecar directories as the sidecar lists them).
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -22,11 +23,22 @@ std::vector<DirEntry> RootEntries(Filesystem& fs) {
   out.push_back({fs.table_name(), table_ino.value_or(kUnknownIno), S_IFREG});
   out.push_back({"rows", kRowsIno, S_IFDIR});
   out.push_back({kStatusFileName, kStatusIno, S_IFREG});
-  for (const std::string& name : fs.scratch().Names()) {
-    auto file = fs.scratch().Find(name);
-    if (file) out.push_back({name, file->ino, S_IFREG});
+  std::vector<SidecarEntry> side;
+  (void)Sidecar::List(fs.sidecar().root_fd(), &side);  // an unreadable sidecar lists nothing
+  for (auto& e : side) {
+    // A file put into the sidecar directory by hand under a fixed name stays hidden.
+    if (!fs.IsFixedRootName(e.name)) out.push_back({std::move(e.name), kUnknownIno, e.type});
   }
   return out;
+}
+
+int SidecarDirEntries(const SidecarNode& dir, std::vector<DirEntry>* out) {
+  std::vector<SidecarEntry> side;
+  if (int err = Sidecar::List(dir.fd.get(), &side)) return err;
+  out->push_back({".", dir.ino, S_IFDIR});
+  out->push_back({"..", kUnknownIno, S_IFDIR});
+  for (auto& e : side) out->push_back({std::move(e.name), kUnknownIno, e.type});
+  return 0;
 }
 
 std::vector<DirEntry> RowEntries(Filesystem& fs) {
@@ -46,12 +58,20 @@ std::vector<DirEntry> RowEntries(Filesystem& fs) {
 
 void Opendir(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem& fs = r.fs();
-  if (ino != kRootIno && ino != kRowsIno) {
-    r.ReplyErr(fs.inodes().Get(ino) ? ENOTDIR : ENOENT);
-    return;
-  }
   auto h = std::make_shared<Handle>(HandleKind::kDir, ino, fi->flags, r.pid());
-  h->entries = ino == kRootIno ? RootEntries(fs) : RowEntries(fs);
+  if (ino == kRootIno || ino == kRowsIno) {
+    h->entries = ino == kRootIno ? RootEntries(fs) : RowEntries(fs);
+  } else {
+    auto info = fs.inodes().Get(ino);
+    if (!info || info->kind != NodeKind::kSidecar || info->side->type != S_IFDIR) {
+      r.ReplyErr(info ? ENOTDIR : ENOENT);
+      return;
+    }
+    if (int err = SidecarDirEntries(*info->side, &h->entries)) {
+      r.ReplyErr(err);
+      return;
+    }
+  }
   ReplyOpened(r, std::move(h), fi, nullptr);
 }
 

@@ -1,4 +1,5 @@
-// open: every open of the table or a row file starts a transaction (SPEC section 3).
+// open: every open of the table or a row file starts a transaction (README
+// "Semantics in short").
 #include <cerrno>
 #include <string>
 
@@ -85,16 +86,14 @@ std::shared_ptr<Handle> OpenRow(Request& r, fuse_ino_t ino, const std::string& i
   return h;
 }
 
-std::shared_ptr<Handle> OpenScratch(Request& r, fuse_ino_t ino,
-                                    const std::shared_ptr<ScratchFile>& file, fuse_file_info* fi) {
-  if (OpensForWrite(fi->flags) && Truncates(fi->flags)) {
-    std::lock_guard<std::mutex> l(file->mu);
-    file->data.clear();
-    file->TouchModified();
-  }
-  fi->direct_io = 1;
-  auto h = std::make_shared<Handle>(HandleKind::kScratch, ino, fi->flags, r.pid());
-  h->scratch = file;
+std::shared_ptr<Handle> OpenSidecar(Request& r, fuse_ino_t ino,
+                                    const std::shared_ptr<SidecarNode>& node, fuse_file_info* fi,
+                                    int* err) {
+  UniqueFd file;
+  if ((*err = Sidecar::OpenFile(*node, fi->flags, &file)) != 0) return nullptr;
+  auto h = std::make_shared<Handle>(HandleKind::kSidecar, ino, fi->flags, r.pid());
+  h->side = node;
+  h->file = std::move(file);
   return h;
 }
 
@@ -131,8 +130,8 @@ std::shared_ptr<Handle> OpenNode(Request& r, fuse_ino_t ino, fuse_file_info* fi,
       return OpenTable(r, ino, fi, err);
     case NodeKind::kRow:
       return OpenRow(r, ino, info->row_id, fi, err);
-    case NodeKind::kScratch:
-      return OpenScratch(r, ino, info->scratch, fi);
+    case NodeKind::kSidecar:
+      return OpenSidecar(r, ino, info->side, fi, err);
   }
   *err = ENOENT;
   return nullptr;

@@ -1,6 +1,8 @@
 // read: snapshot reads of the table (page-cache friendly), and reads of private images,
-// row contents, the status text and scratch files.
+// row contents, the status text and sidecar files.
 #include <algorithm>
+#include <unistd.h>
+
 #include <cerrno>
 #include <string>
 #include <string_view>
@@ -102,14 +104,14 @@ void Read(Request& r, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi
     case HandleKind::kStatus:
       ReplySlice(r, h->content, size, off);
       return;
-    case HandleKind::kScratch: {
-      std::string buf;
-      {
-        std::lock_guard<std::mutex> l(h->scratch->mu);
-        uint64_t o = static_cast<uint64_t>(off);
-        if (o < h->scratch->data.size()) buf = h->scratch->data.substr(o, size);
+    case HandleKind::kSidecar: {
+      std::string buf(size, '\0');
+      ssize_t n = pread(h->file.get(), buf.data(), size, off);
+      if (n < 0) {
+        r.ReplyErr(errno);
+        return;
       }
-      r.ReplyBuf(buf.data(), buf.size());
+      r.ReplyBuf(buf.data(), static_cast<size_t>(n));
       return;
     }
     case HandleKind::kDir:

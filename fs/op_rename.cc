@@ -1,8 +1,11 @@
 // rename: replacing the table by rename commits a rewrite; renaming the table elsewhere in
-// the root makes a scratch copy and keeps the table (the documented departure from POSIX);
-// rows/a -> rows/b changes a row's key; scratch files move freely among scratch names.
+// the root makes a copy and keeps the table (the documented departure from POSIX);
+// rows/a -> rows/b changes a row's key; sidecar files move freely among the root's other
+// names and sidecar directories.
+#include <fcntl.h>
 #include <linux/fs.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -22,25 +25,29 @@
 namespace csvfs::fs::ops {
 namespace {
 
-bool IsReserved(Filesystem& fs, const std::string& name) {
-  return name == fs.table_name() || name == "rows" || name == kStatusFileName;
-}
-
-// rename(scratch, <table>): commit the scratch content as a rewrite based on what the
-// renaming (or else the writing) process read (see PidSnapshots).
-void ReplaceTable(Request& r, const std::string& from) {
+// rename(sidecar file, <table>): commits the file's content, mapped, as a rewrite based on
+// what the renaming (or else the writing) process read, then removes the file.
+void ReplaceTable(Request& r, int dir, const std::string& from,
+                  const std::shared_ptr<SidecarNode>& node) {
   Filesystem& fs = r.fs();
-  auto file = fs.scratch().Find(from);
-  if (file == nullptr) {
-    r.ReplyErr(ENOENT);
+  UniqueFd file;
+  uint64_t size = 0;
+  struct stat st;
+  if (int err = Sidecar::OpenRegular(dir, from, &file, &size, &st)) {
+    if (err == EINVAL) fs.Refuse(r.pid(), "rename over the table", from, EINVAL, "not a regular file");
+    r.ReplyErr(err);
     return;
   }
-  std::string content;
   core::Snapshot written_from;
-  {
-    std::lock_guard<std::mutex> l(file->mu);
-    content = file->data;
-    written_from = file->writer_base;
+  std::unique_lock<std::mutex> hold;  // no shrinking truncate while the file is mapped
+  if (node != nullptr && node->dev == st.st_dev && node->sino == st.st_ino) {
+    hold = std::unique_lock<std::mutex>(node->mu);
+    written_from = node->writer_base;
+  }
+  MappedFile map;
+  if (int err = map.Map(file.get(), size)) {
+    r.ReplyErr(err);
+    return;
   }
   // The merge base: the earliest snapshot the renaming process read since its last commit;
   // if it read nothing (`mv`), what the
@@ -49,95 +56,139 @@ void ReplaceTable(Request& r, const std::string& from) {
   core::Snapshot base = fs.pid_snapshots().Lookup(r.pid());
   if (base == nullptr) base = std::move(written_from);
   if (base == nullptr) base = fs.Current();
-  auto res = fs.engine().Rewrite(base, content, r.pid());
+  auto res = fs.engine().Rewrite(base, map.view(), r.pid());
+  if (hold.owns_lock()) hold.unlock();
   if (!res.ok()) {
     fs.LogRefused(r.pid(), "rename " + from + " over", fs.table_name(), res.status());
     ReplyStatus(r, res.status());
     return;
   }
-  if (fs.scratch().Find(from) == file) fs.scratch().Remove(from);
+  // The content is committed; the name goes as a rename's source does. (Were the daemon to
+  // die right here, the file would stay behind in the sidecar: nothing of the table is lost.)
+  struct stat now;
+  if (fstatat(dir, from.c_str(), &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st.st_dev &&
+      now.st_ino == st.st_ino) {
+    (void)Sidecar::Remove(dir, from, /*dir=*/false);
+  }
   fs.pid_snapshots().NoteCommit(r.pid(), res->version);
   fs.OnCommit(*res);
   ReplyOkWhenDurable(r, res->lsn, "rename");
 }
 
-// rename(<table>, other): `other` becomes a scratch copy of the current table.
+// Writes the whole of `v` to `fd`; 0 or an errno.
+int WriteVersion(const core::Version& v, int fd) {
+  int err = 0;
+  uint64_t off = 0;
+  v.ReadPieces(0, v.size(), [&](std::string_view piece) {
+    while (err == 0 && !piece.empty()) {
+      ssize_t n = pwrite(fd, piece.data(), piece.size(), static_cast<off_t>(off));
+      if (n < 0) {
+        if (errno != EINTR) err = errno;
+        continue;
+      }
+      piece.remove_prefix(static_cast<size_t>(n));
+      off += static_cast<uint64_t>(n);
+    }
+  });
+  return err;
+}
+
+// rename(<table>, other in the root): `other` becomes a copy of the current table, written
+// to the sidecar beside it under a temporary name and renamed into place.
 void CopyTableTo(Request& r, const std::string& to, bool noreplace) {
   Filesystem& fs = r.fs();
-  if (noreplace && fs.scratch().Find(to)) {
-    r.ReplyErr(EEXIST);
-    return;
-  }
+  const int dir = fs.sidecar().root_fd();
   core::Snapshot cur = fs.Current();
-  if (cur->size() > fs.max_image_bytes()) {
-    r.ReplyErr(EFBIG);
+  const std::string tmp = ".csvfs-copy." + std::to_string(r.pid()) + "." + std::to_string(cur->number());
+  UniqueFd file;
+  bool created = false;
+  int err = Sidecar::CreateFile(dir, tmp, O_WRONLY | O_EXCL, fs.read_only() ? 0444 : 0644,
+                                r.uid(), r.gid(), &file, &created);
+  if (err == 0) err = WriteVersion(*cur, file.get());
+  if (err == 0) {
+    struct timespec times[2];
+    times[0].tv_sec = times[1].tv_sec = static_cast<time_t>(cur->mtime_ns() / 1000000000);
+    times[0].tv_nsec = times[1].tv_nsec = static_cast<long>(cur->mtime_ns() % 1000000000);
+    (void)futimens(file.get(), times);
+    err = Sidecar::Rename(dir, tmp, dir, to, noreplace ? RENAME_NOREPLACE : 0);
+  }
+  if (err != 0) {
+    (void)Sidecar::Remove(dir, tmp, false);
+    if (err != EEXIST) fs.Refuse(r.pid(), "rename", fs.table_name() + " to " + to, err, "copy failed");
+    r.ReplyErr(err);
     return;
   }
-  auto file = std::make_shared<ScratchFile>(fs.inodes().NewIno());
-  file->data.resize(cur->size());
-  file->data.resize(cur->Read(0, file->data.data(), file->data.size()));
-  file->mode = fs.read_only() ? 0444 : 0644;
-  file->uid = fs.owner_uid();
-  file->gid = fs.owner_gid();
-  file->TouchAll();
   // The copy is what this process will read back (Python's fileinput renames the table to a
   // backup, reads the backup and writes the table anew): it counts as a read of `cur`, unless
   // the process read the table itself before (sed -i.bak: its own read is the right base).
-  file->writer_base = cur;
   fs.pid_snapshots().NoteRead(r.pid(), cur);
-  file->mtime.tv_sec = static_cast<time_t>(cur->mtime_ns() / 1000000000);
-  file->mtime.tv_nsec = static_cast<long>(cur->mtime_ns() % 1000000000);
-  if (noreplace) {
-    if (!fs.scratch().PutIfAbsent(to, file)) {
-      r.ReplyErr(EEXIST);
-      return;
+  fuse_entry_param e;
+  if (LookupSidecar(fs, dir, to, &e) == 0) {
+    auto info = fs.inodes().Get(e.ino);
+    if (info && info->side) {
+      std::lock_guard<std::mutex> l(info->side->mu);
+      info->side->writer_base = cur;
+      info->side->writer_base_set = true;
     }
-  } else {
-    fs.scratch().Put(to, file);
+    fs.inodes().Forget(e.ino, 1);
   }
   r.ReplyErr(0);
 }
 
-void RenameInRoot(Request& r, const std::string& from, const std::string& to, bool noreplace) {
+// A rename among the root and sidecar directories.
+void RenameOthers(Request& r, fuse_ino_t parent, const std::string& from, fuse_ino_t newparent,
+                  const std::string& to, unsigned int flags) {
   Filesystem& fs = r.fs();
-  if (from == fs.table_name()) {
-    if (to == from) {
-      r.ReplyErr(0);
-    } else if (IsReserved(fs, to)) {
-      r.ReplyErr(noreplace ? EEXIST : EPERM);
+  const bool noreplace = (flags & RENAME_NOREPLACE) != 0;
+  const bool from_fixed = parent == kRootIno && fs.IsFixedRootName(from);
+  const bool to_fixed = newparent == kRootIno && fs.IsFixedRootName(to);
+  if (from_fixed && from != fs.table_name()) {
+    fs.Refuse(r.pid(), "rename", from, EPERM, "fixed entry");
+    r.ReplyErr(EPERM);
+    return;
+  }
+  if (from_fixed) {  // the table
+    if (to_fixed) {
+      r.ReplyErr(to == from ? 0 : noreplace ? EEXIST : EPERM);
+    } else if (newparent != kRootIno) {
+      fs.Refuse(r.pid(), "rename", from, EPERM, "the table cannot leave the root");
+      r.ReplyErr(EPERM);
     } else {
       CopyTableTo(r, to, noreplace);
     }
     return;
   }
-  if (from == "rows" || from == kStatusFileName) {
-    fs.Refuse(r.pid(), "rename", from, EPERM, "fixed entry");
-    r.ReplyErr(EPERM);
+  std::shared_ptr<SidecarNode> keep_from, keep_to;
+  int err = 0;
+  const int from_dir = SidecarDirFd(fs, parent, &keep_from, &err);
+  if (from_dir < 0) {
+    r.ReplyErr(err);
     return;
   }
-  if (to == fs.table_name()) {
+  if (to == fs.table_name() && newparent == kRootIno) {
     if (noreplace) {
       r.ReplyErr(EEXIST);
       return;
     }
-    ReplaceTable(r, from);
+    std::shared_ptr<SidecarNode> node;
+    fuse_entry_param e;
+    if (LookupSidecar(fs, from_dir, from, &e) == 0) {
+      node = fs.inodes().Get(e.ino)->side;
+      fs.inodes().Forget(e.ino, 1);
+    }
+    ReplaceTable(r, from_dir, from, node);
     return;
   }
-  if (IsReserved(fs, to)) {
+  if (to_fixed) {
     r.ReplyErr(noreplace ? EEXIST : EPERM);
     return;
   }
-  switch (fs.scratch().Rename(from, to, noreplace)) {
-    case ScratchStore::RenameOutcome::kOk:
-      r.ReplyErr(0);
-      return;
-    case ScratchStore::RenameOutcome::kNotFound:
-      r.ReplyErr(ENOENT);
-      return;
-    case ScratchStore::RenameOutcome::kExists:
-      r.ReplyErr(EEXIST);
-      return;
+  const int to_dir = SidecarDirFd(fs, newparent, &keep_to, &err);
+  if (to_dir < 0) {
+    r.ReplyErr(err);
+    return;
   }
+  r.ReplyErr(Sidecar::Rename(from_dir, from, to_dir, to, flags));
 }
 
 void RenameRow(Request& r, const std::string& from, const std::string& to, bool noreplace) {
@@ -152,7 +203,7 @@ void RenameRow(Request& r, const std::string& from, const std::string& to, bool 
     ReplyStatus(r, res.status());
     return;
   }
-  fs.OnCommit(*res, {from, to});
+  fs.OnCommit(*res);
   ReplyOkWhenDurable(r, res->lsn, "rename");
 }
 
@@ -183,13 +234,13 @@ void Rename(Request& r, fuse_ino_t parent, const char* name, fuse_ino_t newparen
     return;
   }
   const bool noreplace = (flags & RENAME_NOREPLACE) != 0;
-  if (parent == kRootIno && newparent == kRootIno) {
-    RenameInRoot(r, from, to, noreplace);
-  } else if (parent == kRowsIno && newparent == kRowsIno) {
+  if (parent == kRowsIno && newparent == kRowsIno) {
     RenameRow(r, from, to, noreplace);
-  } else {
-    fs.Refuse(r.pid(), "rename", from, EPERM, "cannot move between the root and rows/");
+  } else if (parent == kRowsIno || newparent == kRowsIno) {
+    fs.Refuse(r.pid(), "rename", from, EPERM, "cannot move into or out of rows/");
     r.ReplyErr(EPERM);
+  } else {
+    RenameOthers(r, parent, from, newparent, to, flags);
   }
 }
 

@@ -2,6 +2,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -34,15 +35,12 @@ void Statfs(Request& r, fuse_ino_t ino) {
   Filesystem& fs = r.fs();
   struct statvfs st;
   std::memset(&st, 0, sizeof st);
-  std::string dir = std::filesystem::path(fs.backing_path()).parent_path().string();
-  if (statvfs(dir.empty() ? "/" : dir.c_str(), &st) != 0) {
+  if (fstatvfs(fs.sidecar().root_fd(), &st) != 0) {
     st.f_bsize = 4096;
     st.f_frsize = 4096;
   }
   st.f_namemax = 255;
-  st.f_files = fs.Current()->row_count() + 3 + fs.scratch().count();
-  st.f_ffree = 1u << 20;
-  st.f_favail = st.f_ffree;
+  st.f_files = std::max<fsfilcnt_t>(st.f_files, fs.Current()->row_count() + 3);
   if (fs.read_only()) st.f_flag |= ST_RDONLY;
   r.ReplyStatfs(st);
 }
@@ -65,7 +63,9 @@ void Access(Request& r, fuse_ino_t ino, int mask) {
     }
   }
   if ((mask & X_OK) != 0 && info->kind != NodeKind::kRoot && info->kind != NodeKind::kRowsDir) {
-    if (info->kind != NodeKind::kScratch || (info->scratch->mode & 0111) == 0) {
+    struct stat st;
+    if (info->kind != NodeKind::kSidecar || Sidecar::StatNode(*info->side, &st) != 0 ||
+        (st.st_mode & 0111) == 0) {
       r.ReplyErr(EACCES);
       return;
     }

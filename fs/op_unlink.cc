@@ -1,5 +1,5 @@
-// unlink and rmdir: removing a row deletes it; scratch files vanish; the table, rows/ and
-// the status file stay.
+// unlink and rmdir: removing a row deletes it; sidecar files go as on any file system; the
+// table, rows/ and the status file stay.
 #include <cerrno>
 #include <string>
 
@@ -9,6 +9,17 @@
 #include "fs/ops.h"
 
 namespace csvfs::fs::ops {
+namespace {
+
+void RemoveSidecar(Request& r, fuse_ino_t parent, const std::string& name, bool dir) {
+  std::shared_ptr<SidecarNode> keep;
+  int err = 0;
+  int dir_fd = SidecarDirFd(r.fs(), parent, &keep, &err);
+  if (dir_fd >= 0) err = Sidecar::Remove(dir_fd, name, dir);
+  r.ReplyErr(err);
+}
+
+}  // namespace
 
 void Unlink(Request& r, fuse_ino_t parent, const char* name) {
   Filesystem& fs = r.fs();
@@ -28,12 +39,12 @@ void Unlink(Request& r, fuse_ino_t parent, const char* name) {
       ReplyStatus(r, res.status());
       return;
     }
-    fs.OnCommit(*res, {n});
+    fs.OnCommit(*res);
     ReplyOkWhenDurable(r, res->lsn, "unlink");
     return;
   }
-  if (parent != kRootIno) {
-    r.ReplyErr(fs.inodes().Get(parent) ? ENOTDIR : ENOENT);
+  if (parent != kRootIno || !fs.IsFixedRootName(n)) {
+    RemoveSidecar(r, parent, n, /*dir=*/false);
     return;
   }
   if (n == fs.table_name() || n == kStatusFileName) {
@@ -41,11 +52,7 @@ void Unlink(Request& r, fuse_ino_t parent, const char* name) {
     r.ReplyErr(EPERM);
     return;
   }
-  if (n == "rows") {
-    r.ReplyErr(EISDIR);
-    return;
-  }
-  r.ReplyErr(fs.scratch().Remove(n) ? 0 : ENOENT);
+  r.ReplyErr(EISDIR);  // rows/
 }
 
 void Rmdir(Request& r, fuse_ino_t parent, const char* name) {
@@ -60,16 +67,15 @@ void Rmdir(Request& r, fuse_ino_t parent, const char* name) {
     r.ReplyErr(EPERM);
     return;
   }
-  if (parent == kRootIno &&
-      (n == fs.table_name() || n == kStatusFileName || fs.scratch().Find(n))) {
+  if (parent == kRootIno && fs.IsFixedRootName(n)) {
     r.ReplyErr(ENOTDIR);
     return;
   }
-  if (parent == kRowsIno && fs.engine().RowContent(n)) {
-    r.ReplyErr(ENOTDIR);
+  if (parent == kRowsIno) {
+    r.ReplyErr(fs.engine().RowContent(n) ? ENOTDIR : ENOENT);
     return;
   }
-  r.ReplyErr(ENOENT);
+  RemoveSidecar(r, parent, n, /*dir=*/true);
 }
 
 }  // namespace csvfs::fs::ops

@@ -1,5 +1,8 @@
 // write: appends are parsed and committed record by record; other writes edit a private
-// image (committed at flush) or a scratch file.
+// image (committed at flush) or a sidecar file.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -13,28 +16,24 @@
 namespace csvfs::fs::ops {
 namespace {
 
-void WriteScratch(Request& r, ScratchFile& f, std::string_view data, off_t off, bool append) {
-  const uint64_t limit = r.fs().max_image_bytes();
-  bool fits;
+void WriteSidecar(Request& r, Handle& h, std::string_view data, off_t off) {
+  SidecarNode& node = *h.side;
   {
-    std::lock_guard<std::mutex> l(f.mu);
-    // Only the first write looks up what its process read (see ScratchFile::writer_base).
-    if (f.writer_base == nullptr) f.writer_base = r.fs().pid_snapshots().Lookup(r.pid());
-    uint64_t pos = append ? f.data.size() : static_cast<uint64_t>(off);
-    uint64_t end = pos + data.size();
-    fits = end <= limit;
-    if (fits) {
-      if (end > f.data.size()) f.data.resize(end, '\0');
-      std::memcpy(f.data.data() + pos, data.data(), data.size());
-      f.TouchModified();
+    std::lock_guard<std::mutex> l(node.mu);
+    // Only the first write looks up what its process read (see SidecarNode::writer_base).
+    if (!node.writer_base_set) {
+      node.writer_base = r.fs().pid_snapshots().Lookup(r.pid());
+      node.writer_base_set = true;
     }
   }
-  if (!fits) {
-    r.fs().Refuse(r.pid(), "write", "scratch file", EFBIG, "over max_image");
-    r.ReplyErr(EFBIG);
+  // O_APPEND descriptors append by themselves (the kernel's offset is ignored).
+  ssize_t n = (h.flags & O_APPEND) != 0 ? write(h.file.get(), data.data(), data.size())
+                                        : pwrite(h.file.get(), data.data(), data.size(), off);
+  if (n < 0) {
+    r.ReplyErr(errno);
     return;
   }
-  r.ReplyWrite(data.size());
+  r.ReplyWrite(static_cast<size_t>(n));
 }
 
 }  // namespace
@@ -54,8 +53,7 @@ void Write(Request& r, fuse_ino_t ino, const char* buf, size_t size, off_t off,
   std::string_view data(buf, size);
   switch (h->kind) {
     case HandleKind::kTableAppend: {
-      uint64_t lsn = 0;  // sync=always: the engine waited for durability already
-      core::Status s = HandleCommitter(fs).AppendWrite(*h, r.pid(), data, &lsn);
+      core::Status s = HandleCommitter(fs).AppendWrite(*h, r.pid(), data);
       if (!s.ok()) {
         ReplyStatus(r, s);
         return;
@@ -88,8 +86,8 @@ void Write(Request& r, fuse_ino_t ino, const char* buf, size_t size, off_t off,
       r.ReplyWrite(size);
       return;
     }
-    case HandleKind::kScratch:
-      WriteScratch(r, *h->scratch, data, off, Appends(fi->flags));
+    case HandleKind::kSidecar:
+      WriteSidecar(r, *h, data, off);
       return;
     default:
       r.ReplyErr(EBADF);

@@ -55,10 +55,11 @@ void Rmdir(Request& r, fuse_ino_t parent, const char* name);
 void Rename(Request& r, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
             const char* newname, unsigned int flags);
 
-// op_refused.cc
+// op_links.cc
 void Mkdir(Request& r, fuse_ino_t parent, const char* name, mode_t mode);
 void Symlink(Request& r, const char* link, fuse_ino_t parent, const char* name);
 void Link(Request& r, fuse_ino_t ino, fuse_ino_t newparent, const char* newname);
+void Readlink(Request& r, fuse_ino_t ino);
 
 // The low-level operations table (the one wiring table).
 const fuse_lowlevel_ops& LowLevelOps();

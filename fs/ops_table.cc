@@ -34,6 +34,7 @@ fuse_lowlevel_ops MakeOps() {
   o.symlink = Run<Symlink>;
   o.rename = Run<Rename>;
   o.link = Run<Link>;
+  o.readlink = Run<Readlink>;
   o.open = Run<Open>;
   o.read = Run<Read>;
   o.write = Run<Write>;

@@ -63,6 +63,10 @@ void Request::ReplyStatfs(const struct statvfs& st) {
   done_ = true;
   Finish(fuse_reply_statfs(req_, &st));
 }
+void Request::ReplyReadlink(const std::string& target) {
+  done_ = true;
+  Finish(fuse_reply_readlink(req_, target.c_str()));
+}
 void Request::ReplyNone() {
   done_ = true;
   fuse_reply_none(req_);

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <fuse_lowlevel.h>
+
+#include <string>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
@@ -40,6 +42,7 @@ class Request {
   void ReplyWrite(size_t count);
   void ReplyBuf(const char* buf, size_t size);
   void ReplyStatfs(const struct statvfs& st);
+  void ReplyReadlink(const std::string& target);
   void ReplyNone();
   // Hands the reply over to the caller (who must answer the returned request exactly once).
   fuse_req_t Detach();

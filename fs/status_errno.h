@@ -1,4 +1,4 @@
-// The one place where engine Status codes become errno values (SPEC section 3, "Errors").
+// The one place where engine Status codes become errno values (README "Errors").
 #pragma once
 
 #include "core/status.h"

@@ -36,7 +36,7 @@ std::string RenderStatus(const core::EngineStats& e, const AdapterStats& a,
     << "conflicts: " << e.conflicts << "\n"
     << "refused_writes: " << (e.refused + a.refused) << "\n"
     << "open_handles: " << a.open_handles << "\n"
-    << "scratch_files: " << a.scratch_files << "\n"
+    << "other_files: " << a.other_files << "\n"
     << "read_only: " << (e.read_only ? "yes" : "no");
   if (e.read_only && !e.read_only_reason.empty()) o << " (" << e.read_only_reason << ")";
   o << "\n";

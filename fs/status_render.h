@@ -1,4 +1,4 @@
-// Renders the read-only status file `.csvfs-status` (SPEC section 6). FUSE-free.
+// Renders the read-only status file `.csvfs-status` (README "Usage", man page FILES). FUSE-free.
 #pragma once
 
 #include <cstdint>
@@ -13,7 +13,7 @@ inline constexpr const char* kStatusFileName = ".csvfs-status";
 // Counters kept by the adapter itself.
 struct AdapterStats {
   uint64_t open_handles = 0;
-  uint64_t scratch_files = 0;
+  uint64_t other_files = 0;
   uint64_t refused = 0;  // changes refused at the adapter (before reaching the engine)
   int64_t pid = 0;       // the daemon's process id (mount-helpers/csvfs-umount waits for it)
 };

@@ -1,7 +1,7 @@
 // append_writer: the appending clients of csvfs's benchmarks (tests/bench/run_bench.py).
 //
 //   append_writer PATH MODE ROWS [--writers N] [--pause-us U] [--duration-s S] [--tag T]
-//                 [--samples FILE] [--stop-file FILE]
+//                 [--samples FILE] [--stop-file FILE] [--fields F]
 //
 // Forks N writer processes (default 1) that wait on a pipe, starts them all at once, and has each
 // append ROWS rows of 60 bytes (newline included) to PATH in MODE:
@@ -12,7 +12,8 @@
 //   flock               open once; per row: flock(LOCK_EX), write, fdatasync, flock(LOCK_UN)
 //   sqlite              PATH is an SQLite database (WAL, synchronous=FULL); per row one
 //                       BEGIN IMMEDIATE; INSERT; COMMIT (busy_timeout 30 s)
-// Each row is "<writer>,<seq>,<payload>\n" (3 fields). With --pause-us a writer sleeps U µs
+// Each row is "<writer>,<seq>,<payload>\n" (3 fields; with --fields F >= 3, F fields: "x" ones
+// before the payload, still 60 bytes; the sqlite mode needs 3). With --pause-us a writer sleeps U µs
 // between rows; with --duration-s it stops after S seconds even if ROWS were not written, and with
 // --stop-file as soon as FILE exists (checked between rows, outside the timed part).
 //
@@ -57,11 +58,12 @@ uint64_t NowNs() {
   _exit(1);
 }
 
-// "<writer>,<seq>,<payload>\n", exactly kRowBytes long.
-std::string MakeRow(int writer, uint64_t seq) {
+// "<writer>,<seq>,[x,...]<payload>\n" with `fields` fields, exactly kRowBytes long.
+std::string MakeRow(int writer, uint64_t seq, int fields) {
   char head[48];
   int n = std::snprintf(head, sizeof head, "%d,%llu,", writer, (unsigned long long)seq);
   std::string row(head, size_t(n));
+  for (int f = 3; f < fields; ++f) row += "x,";
   row.append(kRowBytes - 1 - row.size(), 'x');
   row.push_back('\n');
   return row;
@@ -88,6 +90,7 @@ struct Config {
   int tag = 0;
   std::string samples;
   std::string stop_file;
+  int fields = 3;
 };
 
 // Latency slots shared with the parent: writers * rows entries; UINT64_MAX = row not written.
@@ -209,7 +212,7 @@ void RunWriter(const Config& c, int index, int go_fd, uint64_t* lat, uint64_t* s
   const int writer = c.tag * 1000 + index;
   const uint64_t deadline = c.duration_s > 0 ? NowNs() + uint64_t(c.duration_s * 1e9) : 0;
   for (uint64_t i = 0; i < c.rows; ++i) {
-    std::string row = MakeRow(writer, i);
+    std::string row = MakeRow(writer, i, c.fields);
     uint64_t t0 = NowNs();
     sink->Append(row);
     uint64_t t1 = NowNs();
@@ -237,9 +240,11 @@ bool ParseArgs(int argc, char** argv, Config* c) {
     else if (k == "--tag") c->tag = std::atoi(v);
     else if (k == "--samples") c->samples = v;
     else if (k == "--stop-file") c->stop_file = v;
+    else if (k == "--fields") c->fields = std::atoi(v);
     else return false;
   }
-  return (argc - 4) % 2 == 0 && c->rows > 0 && c->writers > 0;
+  return (argc - 4) % 2 == 0 && c->rows > 0 && c->writers > 0 && c->fields >= 3 &&
+         c->fields <= 20 && (c->fields == 3 || c->mode != "sqlite");
 }
 
 }  // namespace
@@ -249,7 +254,8 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &c)) {
     std::fprintf(stderr,
                  "usage: append_writer PATH per-row-open-close|keep-open|fdatasync|flock|sqlite "
-                 "ROWS [--writers N] [--pause-us U] [--duration-s S] [--tag T]\n");
+                 "ROWS [--writers N] [--pause-us U] [--duration-s S] [--tag T] [--samples FILE] "
+                 "[--stop-file FILE] [--fields F]\n");
     return 2;
   }
   const size_t slots = size_t(c.writers) * c.rows;

@@ -23,6 +23,8 @@ import subprocess
 import sys
 import time
 
+import rewrite_bench
+
 ROW_BYTES = 60
 HEADER = b"id,seq,payload\n"
 TOOL_TIMEOUT = 600  # seconds any single tool call may take before we call it a hang
@@ -227,8 +229,9 @@ class Results:
         self.targets = []  # (name, measured, goal, ok)
         self.errors = []
 
-    def section(self, title, note=""):
-        self.sections.append((title, note, []))
+    def section(self, title, note="", raw=None):
+        """raw: markdown lines printed as they are (a section with its own table layout)."""
+        self.sections.append((title, note, [], raw))
 
     def add(self, case, system, samples, unit, higher_better=True, csvfs_ref=None):
         """samples: list of floats. csvfs_ref: csvfs's median to compute the advantage against."""
@@ -243,10 +246,13 @@ class Results:
         self.targets.append((name, measured, goal, bool(ok)))
 
     def print_tables(self, out):
-        for title, note, rows in self.sections:
+        for title, note, rows, raw in self.sections:
             out.append(f"\n### {title}\n")
             if note:
                 out.append(note + "\n")
+            if raw is not None:
+                out.extend(raw)
+                continue
             out.append("| case | system | median | unit | csvfs advantage | n | min..max |")
             out.append("|---|---|---:|---|---:|---:|---|")
             for case, system, m, unit, adv, samples in rows:
@@ -732,7 +738,10 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--results", help="write RESULTS.md here (full mode)")
     ap.add_argument("--plot", help="write the delete-cost PNG here (full mode)")
-    ap.add_argument("--only", help="comma-separated subset of 1,2,3,4,5")
+    ap.add_argument("--only", help="comma-separated subset of 1,2,3,4,5,6")
+    ap.add_argument("--rewrite-size", action="append", default=[], metavar="SIZE",
+                    help="benchmark 6 on a table of SIZE (e.g. 150M, 1.5G, 10G; repeatable) "
+                         "instead of the mode's sizes")
     cfg = ap.parse_args()
     q = cfg.quick
     cfg.reps = 1 if q else 5
@@ -748,7 +757,14 @@ def main():
     cfg.idle_s = 0.5 if q else 3
     cfg.checkpoints = 1 if q else 4
     sizes = [("8 MB", 8 * 10**6), ("32 MB", 32 * 10**6)] if q else [("100 MB", 100 * 10**6), ("1 GiB", 2**30)]
-    only = set(cfg.only.split(",")) if cfg.only else {"1", "2", "3", "4", "5"}
+    # 6: rewrites of a big table (tests/bench/rewrite_bench.py).
+    if cfg.rewrite_size:
+        sizes6 = [(s, parse_size(s)) for s in cfg.rewrite_size]
+    else:
+        sizes6 = [("20 MB", 20 * 10**6)] if q else [("150 MB", 150 * 10**6), ("1.5 GB", 15 * 10**8)]
+    cfg.reps6 = 1 if q or max(n for _, n in sizes6) > 4 * 10**9 else 3
+    cfg.idle6_s = 1.0 if q else 5.0
+    only = set(cfg.only.split(",")) if cfg.only else {"1", "2", "3", "4", "5", "6"}
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)
@@ -769,7 +785,9 @@ def main():
                  ("2", "deletes", lambda: b.deletes()),
                  ("3", "reads", lambda: b.reads(tables[0][1])),
                  ("4", "mounts", lambda: b.mounts(tables)),
-                 ("5", "checkpoint latency", lambda: bench5(b, tables[-1][1]))]
+                 ("5", "checkpoint latency", lambda: bench5(b, tables[-1][1])),
+                 ("6", "rewrites of a big table",
+                  lambda: rewrite_bench.bench(b, sys.modules[__name__], sizes6, cfg.reps6))]
         for key, name, fn in steps:
             if key not in only:
                 continue
@@ -812,6 +830,16 @@ def main():
     if cfg.plot and getattr(b, "delete_points", None):
         plot_deletes(b.delete_points, cfg.plot, cfg.workdir)
     return 1 if res.errors else 0
+
+
+def parse_size(text):
+    """'20M', '1.5G', '10G' (powers of ten for M/G, as disk sizes are quoted), '10GiB', bytes."""
+    t = text.strip()
+    units = {"GiB": 2**30, "MiB": 2**20, "G": 10**9, "M": 10**6, "k": 10**3, "": 1}
+    for suffix, mult in units.items():
+        if t.endswith(suffix) and t[:len(t) - len(suffix)].replace(".", "", 1).isdigit():
+            return int(float(t[:len(t) - len(suffix)]) * mult)
+    raise SystemExit(f"run_bench.py: bad size {text!r} (e.g. 150M, 1.5G, 10GiB)")
 
 
 def bench5(b, table):

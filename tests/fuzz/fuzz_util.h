@@ -18,13 +18,6 @@
 
 namespace csvfs::fuzz {
 
-// CSVFS_FUZZ_TOLERATE_KNOWN=1 relaxes the checks that catch the bugs already reported (see
-// tests/fuzz/crashes/), so that fuzzing can go on past them until core/ is fixed.
-inline bool TolerateKnownBugs() {
-  static const bool tolerate = std::getenv("CSVFS_FUZZ_TOLERATE_KNOWN") != nullptr;
-  return tolerate;
-}
-
 // Consumes the fuzzer input front to back; reads past the end yield zeros.
 class ByteReader {
  public:

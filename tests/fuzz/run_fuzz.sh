@@ -6,8 +6,7 @@
 # Needs no network; works as root.
 #
 # Usage: tests/fuzz/run_fuzz.sh [SECONDS_PER_TARGET]
-# Environment: CSVFS_FUZZ_TARGETS (default: all three), CSVFS_FUZZ_JOBS (build parallelism),
-# CSVFS_FUZZ_TOLERATE_KNOWN=1 (relax the checks for the bugs kept in tests/fuzz/crashes/).
+# Environment: CSVFS_FUZZ_TARGETS (default: all three), CSVFS_FUZZ_JOBS (build parallelism).
 set -euo pipefail
 
 seconds="${1:-60}"

@@ -7,7 +7,7 @@ set -euo pipefail
 build=(build-essential g++ cmake pkg-config libfuse3-dev fuse3 libspdlog-dev libfmt-dev catch2)
 # The integration tests' tools (python3 stdlib only), the man page check, and what the
 # benchmarks and the clang sanitizer builds use.
-tests=(python3 perl vim rsync miller psmisc util-linux procps coreutils findutils man-db groff-base
+tests=(python3 perl vim rsync miller logrotate psmisc util-linux procps coreutils findutils man-db groff-base
        sqlite3 clang libclang-rt-14-dev gnuplot-nox)
 
 case ${1:-all} in

@@ -2,10 +2,14 @@
 # A full disk through the real mount (BACKING on a 16 MiB tmpfs):
 #  - appends that need a new journal segment fail with ENOSPC, and nothing else is lost: the
 #    table holds exactly the acknowledged appends, and appends work again once there is room;
-#  - background checkpoints (checkpoint_bytes=1M) that find no room leave BACKING intact and
-#    no temp file, and succeed once there is room again;
-#  - a checkpoint that finds no room at unmount: the same, exit status 5, and the next mount
-#    recovers every acknowledged change from the journal.
+#  - background checkpoints (checkpoint_bytes=1M) that find no room leave BACKING intact, are
+#    logged, and succeed once there is room again;
+#  - a checkpoint that finds no room at unmount: BACKING intact, no temp file, exit status 5,
+#    and the next mount recovers every acknowledged change from the journal.
+# The temp file is looked for only once the daemon has exited: while it runs, the checkpointer
+# retries in the background and a retry in progress legitimately has its temp file open (a
+# failed checkpoint's cleanup is the same code at unmount; tests/unit/fault_test.cc checks it
+# without a race).
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
 
@@ -51,23 +55,29 @@ cat "$T/original" "$T/acked" >"$T/expected"
 assert_table "$T/expected" "$TB"
 cmp -s "$T/original" "$B" || fail "BACKING changed while the disk was full"
 assert_eq 0 "$(checkpoints)" "checkpoints while the disk was full"
-ls -a "$S" | grep -q 'csvfs-tmp' && fail "a checkpoint temp file was left: $(ls -a "$S")"
-grep -qi "checkpoint.*No space\|No space.*checkpoint" "$DAEMON_LOG" ||
-  fail "the failed background checkpoint was not logged"
+# The first attempt may still be writing its temp file when the appends stop: wait for its end.
+checkpoint_failure_logged() { grep -qi "checkpoint.*No space\|No space.*checkpoint" "$DAEMON_LOG"; }
+wait_for 20 "the failed background checkpoint to be logged" checkpoint_failure_logged
 note "failed background checkpoints logged while full: $(grep -c 'checkpoint failed' "$DAEMON_LOG")"
 
 # Room again: appends work (the store did not turn read-only on ENOSPC).
 rm -f "$S/filler"
+cp "$T/expected" "$T/acked_while_full"
 t bash -c 'printf "100,after\n" >>"$1"' _ "$TB" || fail "append after freeing space"
 printf '100,after\n' >>"$T/expected"
+cp "$T/expected" "$T/acked_after"
 assert_table "$T/expected" "$TB"
-# The background checkpoint is retried, and now BACKING catches up.
-backing_caught_up() { cmp -s "$T/expected" "$B"; }
-wait_for 20 "a background checkpoint after freeing space" backing_caught_up
+# The background checkpoint is retried and now succeeds. A retry may already be pending, so
+# it may fold the table before or after the append above (and one folding it before leaves
+# too small a journal to ask for another): BACKING then holds every append acknowledged while
+# the disk was full, with or without that last one. Either is right; anything else is not.
+backing_is_a_checkpoint() { cmp -s "$T/acked_while_full" "$B" || cmp -s "$T/acked_after" "$B"; }
+checkpointed() { [ "$(checkpoints)" -ge 1 ]; }
+wait_for 20 "a background checkpoint after freeing space" checkpointed
+backing_is_a_checkpoint || fail "BACKING after the retried checkpoint is not the table as of a commit"
 
 # Full again; one more small append still fits the journal's preallocated segment. Then
 # unmount: the final checkpoint (a ~4 MB temp copy) cannot be written.
-cp "$B" "$T/checkpointed"
 dd if=/dev/zero of="$S/filler" bs=64k status=none 2>/dev/null || true
 t bash -c 'printf "101,last\n" >>"$1"' _ "$TB" || fail "small append on a full disk"
 printf '101,last\n' >>"$T/expected"
@@ -76,7 +86,8 @@ rc=0
 wait "$DAEMON_PID" || rc=$?
 # Exit status 5 (failure while running): the last change stays in the journal.
 assert_eq 5 "$rc" "daemon exit status with no room for the final checkpoint"
-cmp -s "$T/checkpointed" "$B" || fail "BACKING changed by a failed checkpoint"
+backing_is_a_checkpoint || fail "BACKING changed by a failed checkpoint"
+# The daemon is gone, so no checkpoint can be in progress: any temp file now was left behind.
 ls -a "$S" | grep -q 'csvfs-tmp' && fail "a checkpoint temp file was left: $(ls -a "$S")"
 
 # The next mount (with room) recovers every acknowledged change from the journal.

@@ -245,8 +245,8 @@ snapshot_dir() {
 
 # check_backing_dir DIR NAME [strict]: DIR holds NAME and, besides it, only csvfs's own files
 # `.NAME.csvfs-journal`, `.NAME.csvfs-ids` and `.NAME.csvfs-lock` (no temp file, no scratch
-# file of a program, no leftover `.new`). With `strict` (SPEC 4: "after a clean unmount BACKING
-# alone holds every change; the journal is empty or gone") there must be no journal and no
+# file of a program, no leftover `.new`). With `strict` (README "Durability": "after a clean
+# unmount BACKING alone holds every change") there must be no journal and no
 # lock file; the ids file (row ids of BACKING's rows, no table data) may remain.
 check_backing_dir() {
   local dir=$1 name=$2 strict=${3:-} f
@@ -255,6 +255,7 @@ check_backing_dir() {
     case $f in
       "$name") ;;
       ".$name.csvfs-ids") ;;
+      ".$name.csvfs-files") ;;  # the other files users made in the mount (kept by design)
       ".$name.csvfs-journal" | ".$name.csvfs-lock")
         if [ -n "$strict" ]; then
           fail "after a clean unmount $dir/$f is still there ($(stat -c %s "$dir/$f") bytes)"

@@ -1,5 +1,5 @@
 // Cost growth: appending and deleting one row must not get dearer as the table grows
-// (SPEC section 5). Timed in one run for a 10k-row and a 1M-row table, best of three, with a
+// (doc/internals.md, "Cost model"). Timed in one run for a 10k-row and a 1M-row table, best of three, with a
 // generous bound: an O(n) step per operation would be ~100x slower at 1M rows.
 #include <catch2/catch.hpp>
 

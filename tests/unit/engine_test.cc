@@ -116,7 +116,7 @@ TEST_CASE("engine: bad input is refused and changes nothing") {
   REQUIRE(e->Stats().refused >= 10);
 }
 
-TEST_CASE("engine: ids and content survive close and reopen; BACKING holds everything") {
+TEST_CASE("engine: ids and content survive close and reopen and BACKING holds everything") {
   auto env = csvfs::core::NewMemEnv();
   PutFile(env.get(), "/d", "t.csv", "h\na\nb\nc\n");
   {

@@ -1,4 +1,4 @@
-// Storage faults (SPEC section 4): ENOSPC on a journal append, ENOSPC during a checkpoint,
+// Storage faults (README "Durability"): ENOSPC on a journal append, ENOSPC during a checkpoint,
 // and a failed fsync, each injected with FaultEnv.
 #include <catch2/catch.hpp>
 
@@ -76,7 +76,7 @@ TEST_CASE("fault: ENOSPC during a checkpoint leaves BACKING intact and retries l
   REQUIRE(Render(*again->Current()) == "h\na\nb\nc\nd\n");
 }
 
-TEST_CASE("fault: a failed fsync makes the store read-only; reads go on") {
+TEST_CASE("fault: a failed fsync makes the store read-only and reads go on") {
   FaultEnv env;
   PutFile(&env, "/d", "t.csv", "h\na\n");
   auto e = OpenOk(&env);

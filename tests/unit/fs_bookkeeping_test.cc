@@ -1,6 +1,11 @@
-// Unit tests of the adapter's FUSE-free bookkeeping: inodes, handles, scratch files,
+// Unit tests of the adapter's FUSE-free bookkeeping: inodes, handles, sidecar files,
 // per-pid snapshots, key reservations, names, errno mapping and the status text.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
 #include <cerrno>
 #include <chrono>
 #include <map>
@@ -14,7 +19,7 @@
 #include "fs/key_reservations.h"
 #include "fs/names.h"
 #include "fs/pid_snapshots.h"
-#include "fs/scratch_store.h"
+#include "fs/sidecar.h"
 #include "fs/status_errno.h"
 #include "fs/status_render.h"
 #include "tests/unit/engine_test_util.h"
@@ -52,7 +57,7 @@ TEST_CASE("fs: inode table: fixed inodes", "[fs]") {
   CHECK(t.Get(fs::kRootIno).has_value());
 }
 
-TEST_CASE("fs: inode table: one inode per lineage; appends keep it", "[fs]") {
+TEST_CASE("fs: inode table: one inode per lineage, kept by appends", "[fs]") {
   TestEngine te;
   InodeTable t;
   core::Snapshot v0 = te.engine->Current();
@@ -93,12 +98,74 @@ TEST_CASE("fs: inode table: rows and scratch files", "[fs]") {
   uint64_t r1b = t.RowIno("1", true);
   CHECK(r1b != r1);  // numbers are never reused
 
-  auto f = std::make_shared<fs::ScratchFile>(t.NewIno());
-  t.AddScratch(f, true);
-  t.AddScratch(f, true);
-  CHECK(t.Get(f->ino)->scratch == f);
-  t.Forget(f->ino, 2);
-  CHECK_FALSE(t.Get(f->ino).has_value());
+}
+
+namespace {
+// A fresh directory under the build's temp dir, removed at scope exit.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/csvfs-sidecar-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+}  // namespace
+
+TEST_CASE("fs: sidecar: real files, hard links share one inode, nodes freed on forget", "[fs]") {
+  TempDir dir;
+  std::unique_ptr<fs::Sidecar> side;
+  std::string why;
+  REQUIRE(fs::Sidecar::Open(dir.path + "/t.csv", &side, &why) == 0);
+  struct stat st;
+  REQUIRE(lstat((dir.path + "/.t.csv.csvfs-files").c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0700);
+  fs::UniqueFd fd;
+  bool created = false;
+  REQUIRE(fs::Sidecar::CreateFile(side->root_fd(), "a", O_WRONLY, 0640, getuid(), getgid(), &fd,
+                                  &created) == 0);
+  CHECK(created);
+  REQUIRE(write(fd.get(), "x,y\n", 4) == 4);
+  CHECK(fs::Sidecar::CreateFile(side->root_fd(), "a", O_WRONLY | O_EXCL, 0640, 0, 0, &fd,
+                                &created) == EEXIST);
+  InodeTable t;
+  fs::UniqueFd pa;
+  REQUIRE(fs::Sidecar::OpenPath(side->root_fd(), "a", &pa, &st) == 0);
+  auto na = t.SidecarNodeFor(std::move(pa), st, true);
+  REQUIRE(fs::Sidecar::MakeLink(*na, side->root_fd(), "b") == 0);
+  fs::UniqueFd pb;
+  REQUIRE(fs::Sidecar::OpenPath(side->root_fd(), "b", &pb, &st) == 0);
+  auto nb = t.SidecarNodeFor(std::move(pb), st, true);
+  CHECK(nb == na);  // one object, one inode
+  CHECK(t.Get(na->ino)->side == na);
+  CHECK(st.st_nlink == 2);
+  std::vector<fs::SidecarEntry> names;
+  REQUIRE(fs::Sidecar::List(side->root_fd(), &names) == 0);
+  CHECK(names.size() == 2);
+  // Symlinks are kept as symlinks, never followed.
+  REQUIRE(fs::Sidecar::MakeSymlink(side->root_fd(), "l", "/etc/passwd", getuid(), getgid()) == 0);
+  fs::UniqueFd pl;
+  REQUIRE(fs::Sidecar::OpenPath(side->root_fd(), "l", &pl, &st) == 0);
+  CHECK(S_ISLNK(st.st_mode));
+  auto nl = t.SidecarNodeFor(std::move(pl), st, true);
+  std::string target;
+  REQUIRE(fs::Sidecar::ReadLink(*nl, &target) == 0);
+  CHECK(target == "/etc/passwd");
+  fs::UniqueFd ro;
+  uint64_t size = 0;
+  CHECK(fs::Sidecar::OpenRegular(side->root_fd(), "l", &ro, &size, &st) == EINVAL);
+  REQUIRE(fs::Sidecar::OpenRegular(side->root_fd(), "b", &ro, &size, &st) == 0);
+  fs::MappedFile m;
+  REQUIRE(m.Map(ro.get(), size) == 0);
+  CHECK(m.view() == "x,y\n");
+  const uint64_t ino = na->ino;
+  t.Forget(ino, 2);
+  CHECK_FALSE(t.Get(ino).has_value());
+  // After the node is gone the same object gets a new number (numbers are never reused).
+  REQUIRE(fs::Sidecar::OpenPath(side->root_fd(), "a", &pa, &st) == 0);
+  CHECK(t.SidecarNodeFor(std::move(pa), st, true)->ino != ino);
+  REQUIRE(fs::Sidecar::Remove(side->root_fd(), "a", false) == 0);
+  CHECK(fs::Sidecar::Remove(side->root_fd(), "a", false) == ENOENT);
 }
 
 TEST_CASE("fs: handle table", "[fs]") {
@@ -114,26 +181,6 @@ TEST_CASE("fs: handle table", "[fs]") {
   CHECK(h.Get(fa) == nullptr);
   CHECK(h.Remove(fa) == nullptr);
   CHECK(h.size() == 1);
-}
-
-TEST_CASE("fs: scratch store: create, rename, replace, unlink", "[fs]") {
-  fs::ScratchStore s;
-  auto a = std::make_shared<fs::ScratchFile>(20);
-  auto b = std::make_shared<fs::ScratchFile>(21);
-  CHECK(s.PutIfAbsent("x", a));
-  CHECK_FALSE(s.PutIfAbsent("x", b));  // O_EXCL
-  CHECK(s.Find("x") == a);
-  CHECK(s.Rename("x", "y", false) == fs::ScratchStore::RenameOutcome::kOk);
-  CHECK(s.Find("x") == nullptr);
-  CHECK(s.PutIfAbsent("x", b));
-  CHECK(s.Rename("x", "y", true) == fs::ScratchStore::RenameOutcome::kExists);
-  CHECK(s.Rename("x", "y", false) == fs::ScratchStore::RenameOutcome::kOk);
-  CHECK(a->unlinked);  // replaced
-  CHECK(s.Find("y") == b);
-  CHECK(s.Rename("nope", "z", false) == fs::ScratchStore::RenameOutcome::kNotFound);
-  CHECK(s.Remove("y") == b);
-  CHECK(b->unlinked);
-  CHECK(s.count() == 0);
 }
 
 namespace {
@@ -188,7 +235,7 @@ TEST_CASE("fs: pid snapshots: the earliest read since the last commit is the bas
   CHECK(p.Lookup(1) == committed);
 }
 
-TEST_CASE("fs: pid snapshots: a recycled pid inherits nothing; exited processes are swept",
+TEST_CASE("fs: pid snapshots: a recycled pid inherits nothing, exited processes are swept",
           "[fs]") {
   TestEngine te;
   FakeProcs procs;
@@ -277,7 +324,7 @@ TEST_CASE("fs: status rendering", "[fs]") {
   e.read_only_reason = "fsync failed";
   fs::AdapterStats a;
   a.refused = 3;
-  a.scratch_files = 4;
+  a.other_files = 4;
   a.pid = 4321;
   std::string text = fs::RenderStatus(e, a, "/data/t.csv", "close");
   CHECK(text.find("pid: 4321\n") != std::string::npos);

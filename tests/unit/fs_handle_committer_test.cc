@@ -3,8 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <catch2/catch.hpp>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -68,20 +72,42 @@ struct Fixture {
   }
 };
 
+// Sends the default logger's messages (text only) to `out` while alive.
+class CaptureLog {
+ public:
+  explicit CaptureLog(std::ostringstream& out) : saved_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+    sink->set_pattern("%v");
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("capture", sink));
+  }
+  ~CaptureLog() { spdlog::set_default_logger(saved_); }
+
+ private:
+  std::shared_ptr<spdlog::logger> saved_;
+};
+
+std::vector<std::string> LinesWith(const std::string& text, const std::string& word) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find(word) != std::string::npos) out.push_back(line);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("fs: committer: a record is committed by the write that completes it", "[fs]") {
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  uint64_t lsn = 0;
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,c", &lsn).ok());
-  CHECK(lsn == 0);
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,c").ok());
+  CHECK(h->last_lsn == 0);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n");
-  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,d\n", &lsn).ok());  // another pid, own record
-  CHECK(lsn != 0);
+  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,d\n").ok());  // another pid, own record
+  CHECK(h->last_lsn != 0);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n");
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "cc\n5,", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "cc\n5,").ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,ccc\n");
   // close by the opener: its remainder "5," is a valid record without newline.
   auto out = c.Commit(*h, Fixture::Self(), CommitPoint::kFlush);
@@ -94,8 +120,7 @@ TEST_CASE("fs: committer: unterminated quote at close fails and commits nothing"
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  uint64_t lsn = 0;
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,\"open", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,\"open").ok());
   auto out = c.Commit(*h, Fixture::Self(), CommitPoint::kFlush);
   CHECK(out.status.code() == core::Code::kInvalid);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n");
@@ -106,19 +131,18 @@ TEST_CASE("fs: committer: a child's close leaves its unfinished record to the ne
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle(Fixture::Parent());  // the shell opened it
-  uint64_t lsn = 0;
   // `{ cmd | tr -d '\n'; printf ',x\n'; } >> t`: the child writes, closes; the opener goes on.
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3").ok());
   REQUIRE(c.Commit(*h, Fixture::Self(), CommitPoint::kFlush).status.ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n");
-  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), ",c\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), ",c\n").ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n3,c\n");
   // `{ printf '4,'; cmd; } >> t`: the child continues its waiting parent's record.
-  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,", &lsn).ok());
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "d\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,").ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "d\n").ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n3,c\n4,d\n");
   // A child's unfinished record is committed by the opener's close, not by its own.
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "5,e", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "5,e").ok());
   REQUIRE(c.Commit(*h, Fixture::Self(), CommitPoint::kFlush).status.ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n3,c\n4,d\n");
   REQUIRE(c.Commit(*h, Fixture::Parent(), CommitPoint::kFlush).status.ok());
@@ -129,10 +153,9 @@ TEST_CASE("fs: committer: a parent never continues its running child's record", 
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle(Fixture::Parent());
-  uint64_t lsn = 0;
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,", &lsn).ok());       // a running child
-  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,d\n", &lsn).ok());  // its own record
-  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "c\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,").ok());       // a running child
+  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,d\n").ok());  // its own record
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "c\n").ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,c\n");
 }
 
@@ -140,10 +163,9 @@ TEST_CASE("fs: committer: fsync does not cut a record in progress", "[fs]") {
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  uint64_t lsn = 0;
-  REQUIRE(c.AppendWrite(*h, 10, "3,par", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "3,par").ok());
   REQUIRE(c.Commit(*h, 10, CommitPoint::kFsync).status.ok());
-  REQUIRE(c.AppendWrite(*h, 10, "tial\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "tial\n").ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n3,partial\n");
 }
 
@@ -152,21 +174,20 @@ TEST_CASE("fs: committer: appends invalidate only the tail of the same inode", "
   uint64_t ino = f.fs->inodes().TableIno(f.fs->Current(), true);
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  uint64_t lsn = 0;
   // No reader open: nothing is sent (a new mapping starts from an empty cache).
-  REQUIRE(c.AppendWrite(*h, 10, "3,c\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "3,c\n").ok());
   CHECK(f.inv.log.empty());
   f.fs->inodes().OpenReader(ino);
   f.fs->inodes().OpenReader(ino);
   // Readers open (one may have mapped the table): the old last page is invalidated at once.
-  REQUIRE(c.AppendWrite(*h, 10, "4,d\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "4,d\n").ok());
   REQUIRE(f.inv.log.size() >= 1);
   CHECK(f.inv.log[0] == "inode " + std::to_string(ino) + " 0");
   f.fs->inodes().CloseReader(ino);
   f.fs->inodes().CloseReader(ino);
   // All closed: nothing is sent again.
   f.inv.log.clear();
-  REQUIRE(c.AppendWrite(*h, 10, "5,e\n", &lsn).ok());
+  REQUIRE(c.AppendWrite(*h, 10, "5,e\n").ok());
   CHECK(f.inv.log.empty());
 }
 
@@ -222,4 +243,25 @@ TEST_CASE("fs: committer: a row file write replaces the row at flush", "[fs]") {
   REQUIRE(h->image->Write(0, "2,X\n3,Y\n").ok());
   CHECK(c.Commit(*h, 1, CommitPoint::kFlush).status.code() == core::Code::kInvalid);
   CHECK(f.Table() == "id,name\n1,a\n2,B\n");
+}
+
+TEST_CASE("fs: committer: a rewrite conflict is logged once, on one line", "[fs]") {
+  // Both versions of the row hold a quoted newline: the log line must show them escaped.
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.RewriteHandle(/*trunc=*/false);
+  REQUIRE(f.fs->engine().PutRow("1", "1,\"their\nx\"\n", false, false, 20).ok());
+  REQUIRE(h->image->Write(0, "id,name\n1,\"our\ny\"\n2,b\n").ok());
+  std::ostringstream out;
+  {
+    CaptureLog capture(out);
+    REQUIRE(c.Commit(*h, 10, CommitPoint::kFlush).status.ok());
+  }
+  CHECK(f.Table() == "id,name\n1,\"our\ny\"\n2,b\n");
+  CHECK(f.fs->engine().Stats().conflicts == 1);
+  auto lines = LinesWith(out.str(), "conflict");
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("pid 10") != std::string::npos);
+  CHECK(lines[0].find(R"(their\nx)") != std::string::npos);
+  CHECK(lines[0].find(R"(our\ny)") != std::string::npos);
 }

@@ -1,4 +1,4 @@
-// The rewrite merge (SPEC section 3): base snapshot + writer's image + current table.
+// The rewrite merge (README "Rewrites", doc/internals.md): base snapshot + writer's image + current table.
 #include <catch2/catch.hpp>
 
 #include "core/engine.h"

@@ -1,10 +1,16 @@
 // AppendBuffer: reassembles the records written through one O_APPEND file handle, separately
 // for every writing process (children sharing an inherited descriptor never tear each other's
-// records). FUSE-free; not thread-safe (the owning handle serializes calls).
+// records). An unfinished record can pass to another process (Adopt): the caller decides who
+// continues whose (a child its waiting parent's, anyone one whose writer closed; see
+// HandleCommitter). A record over the limit poisons its writer: its further bytes on this
+// handle fail with kTooBig until it closes (Finish/MarkClosed), so the tail of the oversized
+// record (a program retrying a short write) is never taken for new records.
+// FUSE-free; not thread-safe (the owning handle serializes calls).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +35,14 @@ class AppendBuffer {
   // inside a quoted field; either way nothing stays pending for `pid`.
   core::Status Finish(uint32_t pid, std::string* records);
 
+  // `pid` closed its descriptor (a child's close): its unfinished record stays pending, to be
+  // continued by the next writer or committed by the opener's close. Clears a poison.
+  void MarkClosed(uint32_t pid);
+  // Whether `pid` has an unfinished record and closed since it last wrote.
+  bool IsClosed(uint32_t pid) const;
+  // Moves `from`'s unfinished record to `to` (which has none); false if that is not so.
+  bool Adopt(uint32_t from, uint32_t to);
+
   // Pids that have bytes pending.
   std::vector<uint32_t> PendingPids() const;
   bool HasPending(uint32_t pid) const;
@@ -37,6 +51,8 @@ class AppendBuffer {
  private:
   uint64_t max_record_bytes_;
   std::map<uint32_t, core::CsvScanner> scanners_;
+  std::set<uint32_t> closed_;    // pending records whose writer closed
+  std::set<uint32_t> poisoned_;  // wrote a record over the limit; cleared at its close
 };
 
 }  // namespace csvfs::fs

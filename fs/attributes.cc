@@ -82,6 +82,13 @@ int StatInode(Filesystem& fs, uint64_t ino, struct stat* st, double* timeout) {
       core::Snapshot v = TableVersionFor(fs, ino);
       if (v == nullptr) return ENOENT;
       FillTableAttr(fs, ino, *v, st);
+      // An inode of a replaced lineage is only reached through open descriptors (fstat): it
+      // grows with the rows appended since, as reads through them do (fs/follow_view.h).
+      if (v->lineage() != fs.Current()->lineage()) {
+        const uint64_t size = v->size() + fs.lineages().BytesAfter(v->lineage());
+        st->st_size = static_cast<off_t>(size);
+        st->st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+      }
       *timeout = kTableTimeout;
       return 0;
     }

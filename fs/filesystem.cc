@@ -51,6 +51,7 @@ void Filesystem::OnCommit(const core::CommitResult& result) {
   const core::Snapshot& v = result.version;
   if (v == nullptr) return;
   inodes_.NoteVersion(v);
+  lineages_.NoteCommit(v, result.append_only);
   if (invalidator_ == nullptr) return;
   if (result.append_only) {
     auto ino = inodes_.FindTableIno(v->lineage());

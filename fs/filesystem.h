@@ -15,6 +15,7 @@
 
 #include "core/engine.h"
 #include "fs/device_io.h"
+#include "fs/follow_view.h"
 #include "fs/handle_table.h"
 #include "fs/inode_table.h"
 #include "fs/invalidator.h"
@@ -70,6 +71,7 @@ class Filesystem {
   KeyReservations& reservations() { return reservations_; }
   DeviceIoState& device_io() { return device_io_; }
   ProcessIds& processes() { return processes_; }
+  const LineageLog& lineages() const { return lineages_; }
 
   // The text of rows/<id>: the record as it stands in the table plus the table's line ending
   // (supplied when the record is the last one and has none). nullopt if there is no such row.
@@ -104,6 +106,7 @@ class Filesystem {
   KeyReservations reservations_;
   DeviceIoState device_io_;
   ProcessIds processes_;
+  LineageLog lineages_;
   std::atomic<uint64_t> refused_{0};
 };
 

@@ -12,6 +12,7 @@
 
 #include "core/version.h"
 #include "fs/append_buffer.h"
+#include "fs/record_checker.h"
 #include "fs/rewrite_image.h"
 #include "fs/sidecar.h"
 
@@ -51,6 +52,8 @@ struct Handle {
   std::unique_ptr<AppendBuffer> append;  // kTableAppend
   uint64_t last_lsn = 0;                 // newest commit made through this handle
   std::unique_ptr<RewriteImage> image;   // kTableRewrite, kRowWrite
+  std::unique_ptr<RecordChecker> checker;  // kTableRewrite, kRowWrite: checks at each write()
+  bool size_set = false;                   // kTableRewrite, kRowWrite: ftruncate in this epoch
   std::string content;                   // kRowRead, kStatus
   std::string row_id;                    // kRowRead, kRowWrite
   bool row_create = false;               // kRowWrite: insert the row at commit

@@ -4,13 +4,38 @@
 
 #include <cerrno>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "fs/process_id.h"
 
 namespace csvfs::fs {
 namespace {
 
 bool ProcessGone(uint32_t pid) {
   return pid != 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+// SPEC 3 "Appending": a line composed by several processes on one open file is one record.
+// `pid` (which has nothing pending) continues an unfinished record left by a process that
+// closed its descriptor or exited, or by one of its ancestors (a shell waiting for it).
+// Siblings (`xargs -P` children) never continue each other's records.
+void ContinueUnfinished(AppendBuffer& buf, uint32_t pid) {
+  if (buf.HasPending(pid)) return;
+  std::vector<uint32_t> pending = buf.PendingPids();
+  if (pending.empty()) return;
+  for (uint32_t p : pending) {
+    if (buf.IsClosed(p) || ProcessGone(p)) {
+      buf.Adopt(p, pid);
+      return;
+    }
+  }
+  for (uint32_t p : pending) {
+    if (IsAncestor(p, pid)) {
+      buf.Adopt(p, pid);
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -42,6 +67,7 @@ core::Status HandleCommitter::AppendRecords(Handle& h, uint32_t pid, const std::
 core::Status HandleCommitter::AppendWrite(Handle& h, uint32_t pid, std::string_view data) {
   std::lock_guard<std::mutex> l(h.mu);
   std::string records;
+  ContinueUnfinished(*h.append, pid);
   core::Status s = h.append->Feed(pid, data, &records);
   if (!s.ok()) {
     fs_.LogRefused(pid, "append", fs_.table_name(), s);
@@ -59,12 +85,17 @@ CommitOutcome HandleCommitter::CommitAppend(Handle& h, uint32_t pid, CommitPoint
   std::vector<uint32_t> pids;
   if (point == CommitPoint::kRelease) {
     pids = h.append->PendingPids();
+  } else if (pid != h.open_pid) {
+    // A child's close: its unfinished record waits for the next writer (its parent's
+    // `printf ',x\n'`) or for the opener's close.
+    h.append->MarkClosed(pid);
+    return {core::Status::Ok(), h.last_lsn};
   } else {
-    // This writer's remainder, and that of writers that exited without their own close
-    // reaching us (their records can no longer be completed).
+    // The opener's close: its remainder, and that of writers that closed or exited (their
+    // records can no longer be completed by them).
     pids.push_back(pid);
     for (uint32_t p : h.append->PendingPids()) {
-      if (p != pid && ProcessGone(p)) pids.push_back(p);
+      if (p != pid && (h.append->IsClosed(p) || ProcessGone(p))) pids.push_back(p);
     }
   }
   for (uint32_t p : pids) {
@@ -83,9 +114,12 @@ CommitOutcome HandleCommitter::CommitAppend(Handle& h, uint32_t pid, CommitPoint
 CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitPoint point) {
   std::lock_guard<std::mutex> l(h.mu);
   RewriteImage& img = *h.image;
+  const bool size_set = std::exchange(h.size_set, false);
   if (core::Status e = img.TakeEpochError(); !e.ok()) return {e, 0};  // logged at the write
-  bool due =
-      point == CommitPoint::kRelease ? img.ShouldCommitAtRelease() : img.ShouldCommitAtFlush();
+  // An explicit ftruncate (`truncate -s N t.csv`) is committed at the close that follows it,
+  // whose error the program sees; only an O_TRUNC at open waits for writes (the shell's `>`).
+  bool due = point == CommitPoint::kRelease ? img.ShouldCommitAtRelease()
+                                            : img.ShouldCommitAtFlush() || size_set;
   if (!due) return {core::Status::Ok(), h.last_lsn};
   auto r = fs_.engine().Rewrite(img.base(), img.data(), pid);
   if (!r.ok()) {
@@ -95,6 +129,7 @@ CommitOutcome HandleCommitter::CommitTableImage(Handle& h, uint32_t pid, CommitP
   }
   img.MarkCommitted(r->version);
   h.last_lsn = r->lsn;
+  fs_.pid_snapshots().NoteCommit(pid, r->version);
   fs_.OnCommit(*r);
   return {core::Status::Ok(), r->lsn};
 }

@@ -84,6 +84,7 @@ void TruncateTable(Request& r, fuse_ino_t ino, uint64_t size) {
     ReplyStatus(r, res.status());
     return;
   }
+  fs.pid_snapshots().NoteCommit(r.pid(), res->version);
   fs.OnCommit(*res);
   struct stat st;
   FillTableAttr(fs, ino, *res->version, &st);
@@ -168,6 +169,8 @@ void Setattr(Request& r, fuse_ino_t ino, struct stat* attr, int to_set, fuse_fil
       {
         std::lock_guard<std::mutex> l(h->mu);
         s = h->image->Truncate(size);
+        if (s.ok() && h->checker) h->checker->AfterTruncate(size);
+        if (s.ok()) h->size_set = true;  // committed at the flush (fs/handle_committer.cc)
       }
       if (!s.ok()) {
         ReplyStatus(r, s);

@@ -104,4 +104,30 @@ void ReplyOpened(Request& r, std::shared_ptr<Handle> h, fuse_file_info* fi,
   }
 }
 
+// What each write() to a rewritten table or row file is checked against (fs/record_checker.h).
+RecordRules TableRules(Filesystem& fs) {
+  RecordRules rules;
+  rules.ragged = fs.options().ragged;
+  return rules;
+}
+
+RecordRules RowRules(Filesystem& fs, const core::Version& table, std::string_view id) {
+  RecordRules rules;
+  rules.row_file = true;
+  rules.ragged = fs.options().ragged;
+  rules.field_count = table.field_count();
+  if (fs.key_mode()) {
+    std::string_view header = table.header();
+    if (!fs.options().header) {  // noheader: the first row stands for the header
+      table.ForEachRow([&header](std::string_view, std::string_view bytes, core::RowRef) {
+        header = bytes;
+        return false;
+      });
+    }
+    rules.key_column = KeyColumnIndex(header, fs.options().key, fs.options().header);
+    rules.key = std::string(id);
+  }
+  return rules;
+}
+
 }  // namespace csvfs::fs

@@ -37,6 +37,11 @@ void ReplyStatus(Request& r, const core::Status& s);
 void ReplyOpened(Request& r, std::shared_ptr<Handle> h, fuse_file_info* fi,
                  const fuse_entry_param* entry);
 
+// What each write() to a rewritten table or to row file `id` is checked against
+// (fs/record_checker.h): the table's own header; the table's field count and key column.
+RecordRules TableRules(Filesystem& fs);
+RecordRules RowRules(Filesystem& fs, const core::Version& table, std::string_view id);
+
 // Releases what a handle holds beyond its memory (row key reservations).
 void DropHandleResources(Filesystem& fs, Handle& h);
 

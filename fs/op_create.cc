@@ -72,6 +72,7 @@ void CreateRow(Request& r, const std::string& id, fuse_file_info* fi) {
     h->row_exclusive = exclusive;
     h->row_reserved = reserved;
     h->image = std::make_unique<RewriteImage>("", fs.Current(), false, fs.max_image_bytes());
+    h->checker = std::make_unique<RecordChecker>(RowRules(fs, *fs.Current(), id), 0);
     fi->direct_io = 1;
     std::memset(&e, 0, sizeof e);
     e.ino = ino;

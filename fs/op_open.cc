@@ -18,7 +18,7 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
   if (!OpensForWrite(flags)) {
     core::Snapshot v = TableVersionFor(fs, ino);
     if (v == nullptr) v = fs.Current();
-    fs.pid_snapshots().Remember(pid, v);
+    fs.pid_snapshots().NoteRead(pid, v);
     auto h = std::make_shared<Handle>(HandleKind::kTableRead, ino, flags, pid);
     h->snap = std::move(v);
     fs.inodes().OpenReader(ino);
@@ -41,6 +41,7 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
     core::Snapshot base = fs.pid_snapshots().Lookup(pid);
     h->image = std::make_unique<RewriteImage>("", base ? base : cur, /*truncated=*/true,
                                               fs.max_image_bytes());
+    h->checker = std::make_unique<RecordChecker>(TableRules(fs), 0);
   } else {
     if (cur->size() > fs.max_image_bytes()) {
       *err = EFBIG;
@@ -50,6 +51,8 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
     std::string image(cur->size(), '\0');
     image.resize(cur->Read(0, image.data(), image.size()));
     h->image = std::make_unique<RewriteImage>(std::move(image), cur, false, fs.max_image_bytes());
+    // Checks nothing until an ftruncate(0) empties the image.
+    h->checker = std::make_unique<RecordChecker>(TableRules(fs), h->image->size(), false);
   }
   h->snap = cur;
   return h;
@@ -74,8 +77,12 @@ std::shared_ptr<Handle> OpenRow(Request& r, fuse_ino_t ino, const std::string& i
   auto h = std::make_shared<Handle>(HandleKind::kRowWrite, ino, flags, r.pid());
   h->row_id = id;
   bool trunc = Truncates(flags);
-  h->image = std::make_unique<RewriteImage>(trunc ? std::string() : std::move(*content),
-                                            fs.Current(), trunc, fs.max_image_bytes());
+  core::Snapshot cur = fs.Current();
+  h->image = std::make_unique<RewriteImage>(trunc ? std::string() : std::move(*content), cur, trunc,
+                                            fs.max_image_bytes());
+  RecordRules rules = RowRules(fs, *cur, id);
+  rules.records_before = trunc ? 0 : 1;  // `>> rows/ID` appends after the row's record
+  h->checker = std::make_unique<RecordChecker>(std::move(rules), h->image->size());
   return h;
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fs/follow_view.h"
 #include "fs/op_common.h"
 #include "fs/ops.h"
 
@@ -24,41 +25,47 @@ void ReplySlice(Request& r, std::string_view data, size_t size, off_t off) {
   r.ReplyBuf(data.data() + o, n);
 }
 
-// The version a table handle reads at [off, off+size): its snapshot while the range lies
-// inside it; past its end, the newest version of the same lineage (the bytes it already
-// has are identical there, and `tail -f` sees what was appended).
+// What a table handle reads at [off, off+size): its snapshot while the range lies inside it;
+// past its end, the newest version of the same lineage (the bytes it already has are identical
+// there, and `tail -f` sees what was appended), and once other changes replaced that lineage,
+// the rows appended after them (fs/follow_view.h).
 //
-// The reading process is noted as having read that version: a rewrite or rename over the
-// table that it commits later merges against what it actually saw (the bytes it reads up to
-// its EOF are those of this version or a newer one of the same lineage).
-core::Snapshot ReadVersion(Filesystem& fs, Handle& h, uint64_t end, uint32_t pid) {
-  std::lock_guard<std::mutex> l(h.mu);
-  if (end > h.snap->size()) {
-    core::Snapshot cur = fs.Current();
-    if (cur->lineage() == h.snap->lineage()) {
-      if (cur->number() > h.snap->number()) h.snap = cur;
-    } else if (auto info = fs.inodes().Get(h.ino); info && info->kind == NodeKind::kTable &&
-                                                   info->head &&
-                                                   info->head->lineage() == h.snap->lineage() &&
-                                                   info->head->number() > h.snap->number()) {
-      h.snap = info->head;
-    }
-  }
-  if (pid != h.recorded_pid || h.snap->number() != h.recorded_number) {
-    fs.pid_snapshots().Remember(pid, h.snap);
-    h.recorded_pid = pid;
-    h.recorded_number = h.snap->number();
-  }
-  return h.snap;
-}
-
+// The reading process is noted as having read h.snap: a rewrite or rename over the table that
+// it commits later merges against what it actually saw (the bytes it reads up to its EOF are
+// those of this version or a newer one of the same lineage).
 void ReadTable(Request& r, Handle& h, size_t size, off_t off) {
-  core::Snapshot v = ReadVersion(r.fs(), h, static_cast<uint64_t>(off) + size, r.pid());
+  Filesystem& fs = r.fs();
+  const uint32_t pid = r.pid();
+  const uint64_t end = static_cast<uint64_t>(off) + size;
+  core::Snapshot snap;
+  std::vector<LineageLog::Segment> after;  // also keeps the pieces' bytes alive until the reply
+  {
+    std::lock_guard<std::mutex> l(h.mu);
+    if (end > h.snap->size()) {
+      core::Snapshot cur = fs.Current();
+      if (cur->lineage() == h.snap->lineage()) {
+        if (cur->number() > h.snap->number()) h.snap = cur;
+      } else {
+        auto info = fs.inodes().Get(h.ino);
+        if (info && info->kind == NodeKind::kTable && info->head &&
+            info->head->lineage() == h.snap->lineage() && info->head->number() > h.snap->number()) {
+          h.snap = info->head;
+        }
+        if (end > h.snap->size()) after = fs.lineages().After(h.snap->lineage());
+      }
+    }
+    if (pid != h.recorded_pid || h.snap->number() != h.recorded_number) {
+      fs.pid_snapshots().NoteRead(pid, h.snap);
+      h.recorded_pid = pid;
+      h.recorded_number = h.snap->number();
+    }
+    snap = h.snap;
+  }
   std::vector<std::string_view> pieces;
-  v->ReadPieces(static_cast<uint64_t>(off), size,
+  ReadFollowing(snap, after, static_cast<uint64_t>(off), size,
                 [&pieces](std::string_view p) { pieces.push_back(p); });
   if (pieces.size() == 1) {
-    r.ReplyBuf(pieces[0].data(), pieces[0].size());  // v keeps the bytes alive until then
+    r.ReplyBuf(pieces[0].data(), pieces[0].size());  // `snap` and `after` keep the bytes alive
     return;
   }
   std::string buf;

@@ -49,7 +49,8 @@ void ReplaceTable(Request& r, int dir, const std::string& from,
     r.ReplyErr(err);
     return;
   }
-  // The merge base: what the renaming process last read; if it read nothing (`mv`), what the
+  // The merge base: the earliest snapshot the renaming process read since its last commit;
+  // if it read nothing (`mv`), what the
   // process that wrote the file had read (`awk ... > tmp && mv tmp table.csv`); else the
   // current table.
   core::Snapshot base = fs.pid_snapshots().Lookup(r.pid());
@@ -69,6 +70,7 @@ void ReplaceTable(Request& r, int dir, const std::string& from,
       now.st_ino == st.st_ino) {
     (void)Sidecar::Remove(dir, from, /*dir=*/false);
   }
+  fs.pid_snapshots().NoteCommit(r.pid(), res->version);
   fs.OnCommit(*res);
   ReplyOkWhenDurable(r, res->lsn, "rename");
 }
@@ -119,7 +121,7 @@ void CopyTableTo(Request& r, const std::string& to, bool noreplace) {
   // The copy is what this process will read back (Python's fileinput renames the table to a
   // backup, reads the backup and writes the table anew): it counts as a read of `cur`, unless
   // the process read the table itself before (sed -i.bak: its own read is the right base).
-  fs.pid_snapshots().RememberIfAbsent(r.pid(), cur);
+  fs.pid_snapshots().NoteRead(r.pid(), cur);
   fuse_entry_param e;
   if (LookupSidecar(fs, dir, to, &e) == 0) {
     auto info = fs.inodes().Get(e.ino);

@@ -66,9 +66,15 @@ void Write(Request& r, fuse_ino_t ino, const char* buf, size_t size, off_t off,
       core::Status s;
       {
         std::lock_guard<std::mutex> l(h->mu);
-        s = Appends(fi->flags) && h->kind == HandleKind::kRowWrite
-                ? h->image->Append(data)
-                : h->image->Write(static_cast<uint64_t>(off), data);
+        const bool append = Appends(fi->flags) && h->kind == HandleKind::kRowWrite;
+        const uint64_t at = append ? h->image->size() : static_cast<uint64_t>(off);
+        s = append ? h->image->Append(data) : h->image->Write(at, data);
+        // SPEC 3 "Rewriting": the records this write completes are checked now, so that the
+        // write fails (a shell ignores the close's error); the refusal voids the epoch.
+        if (s.ok() && h->checker != nullptr) {
+          s = h->checker->AfterWrite(*h->image, at, data.size());
+          if (!s.ok()) h->image->FailEpoch(s);
+        }
       }
       if (!s.ok()) {
         fs.Refuse(r.pid(), "write",

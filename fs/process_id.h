@@ -33,4 +33,20 @@ class ProcessIds {
 // The Tgid of a /proc/PID/status text, or 0 if it has none (exposed for tests).
 uint32_t ParseTgid(std::string_view status_text);
 
+// Fields of a /proc/PID/stat text (the command name may hold spaces and parentheses: fields
+// are counted after its last ')'). False if the text is malformed.
+struct ProcStat {
+  uint32_t ppid = 0;        // field 4
+  uint64_t start_time = 0;  // field 22, clock ticks after boot
+};
+bool ParseProcStat(std::string_view stat_text, ProcStat* out);
+
+// The start time of process `pid` (with the pid, it identifies the process across pid reuse),
+// or 0 if it is gone. Reads /proc/PID/stat (uncached: ~10 us).
+uint64_t ProcessStartTime(uint32_t pid);
+
+// Whether `ancestor` is `pid`'s parent, grandparent, ... (follows /proc/PID/stat's ppid up to
+// init, at most 64 steps; false when a link cannot be read).
+bool IsAncestor(uint32_t ancestor, uint32_t pid);
+
 }  // namespace csvfs::fs

@@ -54,6 +54,10 @@ void RewriteImage::MarkCommitted(core::Snapshot new_base) {
   committed_ = true;
 }
 
+void RewriteImage::FailEpoch(core::Status error) {
+  if (epoch_error_.ok()) epoch_error_ = std::move(error);
+}
+
 core::Status RewriteImage::TakeEpochError() {
   core::Status e = std::move(epoch_error_);
   epoch_error_ = core::Status::Ok();

@@ -48,6 +48,9 @@ class RewriteImage {
   core::Status TakeEpochError();
   // Marks the current epoch committed; later writes start a new epoch against `new_base`.
   void MarkCommitted(core::Snapshot new_base);
+  // Voids the current epoch with `error` (a write whose content was refused): as a failed
+  // write does, so later writes of the epoch and the flush that ends it fail with it.
+  void FailEpoch(core::Status error);
   // Drops the current epoch's changes from consideration (after a failed commit; the
   // image keeps its bytes so that a retry through fsync can commit them again if written).
   void MarkFailed();

@@ -233,6 +233,19 @@ def create_excl(path, data):
     return lambda: open_write_close(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, data)
 
 
+def grow(path, extra):
+    """`truncate -s +EXTRA`: open without O_TRUNC, ftruncate past the end, close."""
+    def run():
+        fd = call("open", os.open, path, os.O_WRONLY)
+        try:
+            call("ftruncate", os.ftruncate, fd, os.fstat(fd).st_size + extra)
+        except Failed:
+            os.close(fd)
+            raise
+        call("close", os.close, fd)
+    return run
+
+
 def syscall(name, fn, *args):
     return lambda: call(name, fn, *args)
 
@@ -399,8 +412,12 @@ def catalogue(M, TB, R, OUT):
         # Rewrites of the whole table.
         ("rewrite table: unterminated quote", write(TB, b'id,a,b\n1,"x,y\n'), "close:EINVAL",
          True),
+        # SPEC 3: a record is checked by the write() that completes it.
         ("rewrite table: wrong field count", write(TB, b'id,a,b\n1,x\n2,"q, r",z\n'),
-         "close:EINVAL", True),
+         "write:EINVAL", True),
+        ("rewrite table: field count against its own new header",
+         write(TB, b"h\n1,2\n"), "write:EINVAL", True),
+        ("rewrite table: ftruncate grows it with NUL bytes", grow(TB, 10), "close:EINVAL", True),
         ("rewrite table: NUL hole from pwrite past EOF", sparse_write(TB), "close:EINVAL", True),
         ("rename over table: unterminated quote", scratch_rename(M, TB, b'id,a,b\n1,"x,y\n'),
          "rename:EINVAL", True),
@@ -409,12 +426,14 @@ def catalogue(M, TB, R, OUT):
         ("rename over table: CR-only line endings",
          scratch_rename(M, TB, b"id,a,b\r1,x,y\r2,q,z\r"), "rename:EINVAL", True),
         # Row files.
-        ("row file: two records", write(R + "/1", b"1,x,y\n1,x,y\n"), "close:EINVAL", True),
+        ("row file: two records", write(R + "/1", b"1,x,y\n1,x,y\n"), "write:EINVAL", True),
+        ("row file: a record appended (>>)", append(R + "/1", b"more,x,y\n"), "write:EINVAL",
+         True),
         ("row file: no record (empty)", write(R + "/1", b""), "close:EINVAL", True),
         ("row file: only a line break", write(R + "/1", b"\n"), "close:EINVAL", True),
-        ("row file: wrong field count", write(R + "/1", b"1,x\n"), "close:EINVAL", True),
+        ("row file: wrong field count", write(R + "/1", b"1,x\n"), "write:EINVAL", True),
         ("row file: unterminated quote", write(R + "/1", b'1,"x,y\n'), "close:EINVAL", True),
-        ("row file: NUL byte", write(R + "/1", b"1,x\0,y\n"), "close:EINVAL", True),
+        ("row file: NUL byte", write(R + "/1", b"1,x\0,y\n"), "write:EINVAL", True),
         ("row file: truncate(2) to 0 bytes", syscall("truncate", os.truncate, R + "/1", 0),
          "EINVAL", True),
         ("row file: create without key=", write(R + "/9", b"9,x,y\n"), "EPERM", True),
@@ -454,8 +473,8 @@ def catalogue(M, TB, R, OUT):
     ]
     key = [
         ("key: row file's key field does not match its name", write(R + "/1", b"2,x,y\n"),
-         "close:EINVAL", True),
-        ("key: new row file with another key", write(R + "/9", b"8,x,y\n"), "close:EINVAL",
+         "write:EINVAL", True),
+        ("key: new row file with another key", write(R + "/9", b"8,x,y\n"), "write:EINVAL",
          True),
         ("key: row file with no record", write(R + "/1", b""), "close:EINVAL", True),
         ("key: duplicate key appended", append(TB, b"1,dup,dup\n"), "EEXIST", True),

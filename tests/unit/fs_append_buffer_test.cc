@@ -87,3 +87,34 @@ TEST_CASE("fs: append buffer: an oversized pending record is refused", "[fs]") {
   CHECK(s.code() == Code::kTooBig);
   CHECK_FALSE(b.HasPending(1));
 }
+
+TEST_CASE("fs: append buffer: the rest of an oversized record is refused until close", "[fs]") {
+  AppendBuffer b(8);
+  std::string out;
+  CHECK(b.Feed(1, "1,aaaaaaaaaa", &out).code() == Code::kTooBig);
+  // A program retrying its short write: the tail is not a new record.
+  CHECK(b.Feed(1, "aaa\n2,b\n", &out).code() == Code::kTooBig);
+  CHECK(out.empty());
+  CHECK(b.Feed(2, "3,c\n", &out).ok());  // other writers are unaffected
+  CHECK(out == "3,c\n");
+  b.MarkClosed(1);
+  CHECK(b.Feed(1, "4,d\n", &out).ok());
+  CHECK(out == "4,d\n");
+}
+
+TEST_CASE("fs: append buffer: an unfinished record passes to another writer", "[fs]") {
+  AppendBuffer b;
+  std::string out;
+  REQUIRE(b.Feed(1, "1,", &out).ok());
+  b.MarkClosed(1);
+  CHECK(b.IsClosed(1));
+  CHECK(b.Adopt(1, 2));
+  CHECK_FALSE(b.HasPending(1));
+  CHECK_FALSE(b.IsClosed(2));
+  REQUIRE(b.Feed(2, "a\n", &out).ok());
+  CHECK(out == "1,a\n");
+  CHECK_FALSE(b.Adopt(1, 2));  // nothing pending
+  REQUIRE(b.Feed(3, "x", &out).ok());
+  REQUIRE(b.Feed(4, "y", &out).ok());
+  CHECK_FALSE(b.Adopt(3, 4));  // 4 has its own
+}

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <cerrno>
+#include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -181,32 +183,93 @@ TEST_CASE("fs: handle table", "[fs]") {
   CHECK(h.size() == 1);
 }
 
+namespace {
+// A fake process table for PidSnapshots: pid -> start time (absent: exited).
+struct FakeProcs {
+  std::map<uint32_t, uint64_t> start;
+  fs::PidSnapshots::StartTimeFn Fn() {
+    return [this](uint32_t pid) {
+      auto it = start.find(pid);
+      return it == start.end() ? uint64_t{0} : it->second;
+    };
+  }
+};
+}  // namespace
+
 TEST_CASE("fs: pid snapshots: bounded, most recent kept", "[fs]") {
   TestEngine te;
-  fs::PidSnapshots p(2);
+  FakeProcs procs;
+  procs.start = {{1, 11}, {2, 12}, {3, 13}};
+  fs::PidSnapshots p(2, procs.Fn());
   auto v = te.engine->Current();
-  p.Remember(1, v);
-  p.Remember(2, v);
-  p.Remember(1, v);  // 1 is now the most recent
-  p.Remember(3, v);  // evicts 2
+  p.NoteRead(1, v);
+  p.NoteRead(2, v);
+  p.NoteRead(1, v);  // 1 is now the most recent
+  p.NoteRead(3, v);  // evicts 2
   CHECK(p.Lookup(2) == nullptr);
   CHECK(p.Lookup(1) == v);
   CHECK(p.Lookup(3) == v);
   CHECK(p.size() == 2);
 }
 
-TEST_CASE("fs: pid snapshots: RememberIfAbsent keeps an existing snapshot", "[fs]") {
+TEST_CASE("fs: pid snapshots: the earliest read since the last commit is the base", "[fs]") {
   TestEngine te;
-  fs::PidSnapshots p;
+  FakeProcs procs;
+  procs.start = {{1, 100}, {2, 200}};
+  fs::PidSnapshots p(16, procs.Fn());
   auto older = te.engine->Current();
   REQUIRE(te.engine->Append("3,c\n", 1).ok());
   auto newer = te.engine->Current();
   REQUIRE(older != newer);
-  p.Remember(1, older);
-  p.RememberIfAbsent(1, newer);  // sed -i.bak: its own read stays the base
+  p.NoteRead(1, older);
+  p.NoteRead(1, newer);  // a re-open to check the header: the base stays the first read
   CHECK(p.Lookup(1) == older);
-  p.RememberIfAbsent(2, newer);  // fileinput: the backup copy counts as its read
-  CHECK(p.Lookup(2) == newer);
+  p.NoteRead(2, newer);
+  p.NoteRead(2, older);  // an older snapshot read later (a handle opened earlier)
+  CHECK(p.Lookup(2) == older);
+  REQUIRE(te.engine->Append("4,d\n", 1).ok());
+  auto committed = te.engine->Current();
+  p.NoteCommit(1, committed);  // its commit restarts the base
+  CHECK(p.Lookup(1) == committed);
+  p.NoteRead(1, committed);
+  CHECK(p.Lookup(1) == committed);
+}
+
+TEST_CASE("fs: pid snapshots: a recycled pid inherits nothing, exited processes are swept",
+          "[fs]") {
+  TestEngine te;
+  FakeProcs procs;
+  procs.start = {{7, 1000}, {8, 2000}};
+  fs::PidSnapshots p(16, procs.Fn(), std::chrono::hours(1));
+  auto v = te.engine->Current();
+  p.NoteRead(7, v);
+  p.NoteRead(8, v);
+  procs.start[7] = 5000;  // pid 7 exited and was given to a new process
+  CHECK(p.Lookup(7) == nullptr);
+  CHECK(p.size() == 1);
+  procs.start.erase(8);  // pid 8 exited
+  CHECK(p.size() == 1);
+  p.Sweep();
+  CHECK(p.size() == 0);
+  procs.start[8] = 6000;  // reused: still nothing
+  CHECK(p.Lookup(8) == nullptr);
+  // A read by the new owner of pid 7 after another's leaves only its own read.
+  procs.start[7] = 7000;
+  p.NoteRead(7, v);
+  CHECK(p.Lookup(7) == v);
+}
+
+TEST_CASE("fs: pid snapshots: NoteRead sweeps exited processes periodically", "[fs]") {
+  TestEngine te;
+  FakeProcs procs;
+  procs.start = {{1, 1}, {2, 2}};
+  fs::PidSnapshots p(16, procs.Fn(), std::chrono::seconds(0));
+  auto v = te.engine->Current();
+  p.NoteRead(1, v);
+  procs.start.erase(1);
+  p.NoteRead(2, v);  // sweeps: 1 is gone
+  CHECK(p.size() == 1);
+  CHECK(p.Lookup(2) == v);
 }
 
 TEST_CASE("fs: key reservations: exactly one creator wins", "[fs]") {

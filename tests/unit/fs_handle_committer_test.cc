@@ -54,8 +54,12 @@ struct Fixture {
     fs->set_invalidator(&inv);
   }
   std::string Table() { return testing::Render(*fs->engine().Current()); }
-  std::shared_ptr<Handle> AppendHandle() {
-    auto h = std::make_shared<Handle>(HandleKind::kTableAppend, 16, O_WRONLY | O_APPEND, 1);
+  // Writers are live processes (a writer that exited has its record continued by others):
+  // this test process, and its parent.
+  static uint32_t Self() { return static_cast<uint32_t>(getpid()); }
+  static uint32_t Parent() { return static_cast<uint32_t>(getppid()); }
+  std::shared_ptr<Handle> AppendHandle(uint32_t opener = Self()) {
+    auto h = std::make_shared<Handle>(HandleKind::kTableAppend, 16, O_WRONLY | O_APPEND, opener);
     h->append = std::make_unique<fs::AppendBuffer>(1 << 20);
     return h;
   }
@@ -97,16 +101,16 @@ TEST_CASE("fs: committer: a record is committed by the write that completes it",
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  REQUIRE(c.AppendWrite(*h, 10, "3,c").ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,c").ok());
   CHECK(h->last_lsn == 0);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n");
-  REQUIRE(c.AppendWrite(*h, 20, "4,d\n").ok());  // another pid, own record
+  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,d\n").ok());  // another pid, own record
   CHECK(h->last_lsn != 0);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n");
-  REQUIRE(c.AppendWrite(*h, 10, "cc\n5,").ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "cc\n5,").ok());
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,ccc\n");
-  // close by pid 10: its remainder "5," is a valid record without newline.
-  auto out = c.Commit(*h, 10, CommitPoint::kFlush);
+  // close by the opener: its remainder "5," is a valid record without newline.
+  auto out = c.Commit(*h, Fixture::Self(), CommitPoint::kFlush);
   REQUIRE(out.status.ok());
   CHECK(out.durable_lsn == h->last_lsn);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,ccc\n5,\n");
@@ -116,10 +120,43 @@ TEST_CASE("fs: committer: unterminated quote at close fails and commits nothing"
   Fixture f;
   fs::HandleCommitter c(*f.fs);
   auto h = f.AppendHandle();
-  REQUIRE(c.AppendWrite(*h, 10, "3,\"open").ok());
-  auto out = c.Commit(*h, 10, CommitPoint::kFlush);
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,\"open").ok());
+  auto out = c.Commit(*h, Fixture::Self(), CommitPoint::kFlush);
   CHECK(out.status.code() == core::Code::kInvalid);
   CHECK(f.Table() == "id,name\n1,a\n2,b\n");
+}
+
+TEST_CASE("fs: committer: a child's close leaves its unfinished record to the next writer",
+          "[fs]") {
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.AppendHandle(Fixture::Parent());  // the shell opened it
+  // `{ cmd | tr -d '\n'; printf ',x\n'; } >> t`: the child writes, closes; the opener goes on.
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3").ok());
+  REQUIRE(c.Commit(*h, Fixture::Self(), CommitPoint::kFlush).status.ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n");
+  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), ",c\n").ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n3,c\n");
+  // `{ printf '4,'; cmd; } >> t`: the child continues its waiting parent's record.
+  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,").ok());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "d\n").ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n3,c\n4,d\n");
+  // A child's unfinished record is committed by the opener's close, not by its own.
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "5,e").ok());
+  REQUIRE(c.Commit(*h, Fixture::Self(), CommitPoint::kFlush).status.ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n3,c\n4,d\n");
+  REQUIRE(c.Commit(*h, Fixture::Parent(), CommitPoint::kFlush).status.ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n3,c\n4,d\n5,e\n");
+}
+
+TEST_CASE("fs: committer: a parent never continues its running child's record", "[fs]") {
+  Fixture f;
+  fs::HandleCommitter c(*f.fs);
+  auto h = f.AppendHandle(Fixture::Parent());
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "3,").ok());       // a running child
+  REQUIRE(c.AppendWrite(*h, Fixture::Parent(), "4,d\n").ok());  // its own record
+  REQUIRE(c.AppendWrite(*h, Fixture::Self(), "c\n").ok());
+  CHECK(f.Table() == "id,name\n1,a\n2,b\n4,d\n3,c\n");
 }
 
 TEST_CASE("fs: committer: fsync does not cut a record in progress", "[fs]") {

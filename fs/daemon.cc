@@ -12,10 +12,12 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "fs/checkpoint_signal.h"
 #include "fs/device_io.h"
 #include "fs/filesystem.h"
 #include "fs/logging.h"
 #include "fs/notifier.h"
+#include "fs/options.h"
 #include "fs/ops.h"
 
 namespace csvfs::fs {
@@ -46,7 +48,7 @@ bool CheckMountpoint(const std::string& m) {
   if (m.rfind("/dev/fd/", 0) == 0) return true;  // mount.fuse3 passes an open fuse fd
   struct stat st;
   if (stat(m.c_str(), &st) != 0) {
-    PrintError("mountpoint " + m + ": " + std::strerror(errno));
+    PrintError(MountpointError(m, errno));
     return false;
   }
   if (!S_ISDIR(st.st_mode)) {
@@ -114,7 +116,9 @@ ExitCode RunDaemon(const Options& o) {
   }
   session.signals = true;
   if (fuse_session_mount(session.se, o.mountpoint.c_str()) != 0) {
-    PrintError("cannot mount " + eo.backing_path + " on " + o.mountpoint);
+    PrintError("cannot mount " + eo.backing_path + " on " + o.mountpoint +
+               " (if a csvfs died there: fusermount3 -u " + o.mountpoint +
+               ", or -uz with files open; see RECOVERY in csvfs(1))");
     (void)fs.engine().Close();
     return ExitCode::kMount;
   }
@@ -132,7 +136,10 @@ ExitCode RunDaemon(const Options& o) {
     return ExitCode::kRuntime;
   }
 
-  // Threads only now: fork keeps only the calling thread.
+  // Threads only now: fork keeps only the calling thread. SIGUSR1 first, so that every
+  // thread started after it has the signal blocked.
+  CheckpointSignal usr1(&fs.engine());
+  if (!usr1.Start()) spdlog::warn("cannot block SIGUSR1: kill -USR1 will not checkpoint");
   fs.engine().StartThreads();
   Notifier notifier(session.se);
   notifier.Start();
@@ -144,6 +151,7 @@ ExitCode RunDaemon(const Options& o) {
 
   fs.set_invalidator(nullptr);
   notifier.Stop();
+  usr1.Stop();
   core::Status closed = fs.engine().Close();  // finishes commits, checkpoints
   if (!closed.ok()) spdlog::error("closing {}: {}", eo.backing_path, closed.ToString());
   spdlog::info("unmounted {}", o.mountpoint);

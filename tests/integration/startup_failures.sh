@@ -36,6 +36,11 @@ names dupkey.csv
 start_expect_failure 4 "$T/file" "$B" "$T/file"
 start_expect_failure 4 "$T/nodir" "$B" "$T/nodir"
 start_expect_failure 1 "$M" "$B" "$M" -o sync=sometimes
+# A log= that cannot be opened fails the start (no silent loss of every log line) and creates
+# no directory on the way.
+start_expect_failure 1 "$M" "$B" "$M" -o log="$T/nolog/sub/x.log"
+names nolog/sub/x.log
+[ ! -e "$T/nolog" ] || fail "log= created the missing directory $T/nolog"
 start_expect_failure 1 "$M" "$B"
 start_expect_failure 1 "$M"
 assert_eq "$snap" "$(snapshot_dir "$D")" "backing directory after the failed starts"

@@ -505,6 +505,11 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
     v.header_ = op.header.empty() ? nullptr : std::make_shared<const std::string>(op.header);
     v.field_count_ = op.header.empty() ? 0 : CountFields(op.header);
     if (!op.header.empty()) v.eol_ = op.header.ends_with("\r\n") ? LineEnding::kCRLF : LineEnding::kLF;
+    if (key_mode() && !op.header.empty()) {  // columns may have moved
+      auto col = ResolveKeyColumn(op.header);
+      if (!col.ok()) return col.status();
+      key_column_ = v.key_column_ = col.value();
+    }
   }
   unterminated_header_ = v.header_ && !v.header_->ends_with('\n');
   for (const auto& e : op.entries) {

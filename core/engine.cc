@@ -427,7 +427,7 @@ std::optional<std::string> Engine::RowContent(std::string_view id) const {
   std::lock_guard<std::mutex> l(impl_->write_mu);
   auto b = impl_->table->RowBytes(id);
   if (!b) return std::nullopt;
-  return std::string(*b);
+  return std::string(RecordOnly(*b));  // without the empty lines kept with the row
 }
 
 Result<CommitResult> Engine::Rewrite(const Snapshot& base, std::string_view image, uint32_t pid) {

@@ -101,7 +101,8 @@ class Engine {
   // is replaced, unless noreplace (kExists).
   Result<CommitResult> RenameRow(std::string_view from, std::string_view to, bool noreplace,
                                  uint32_t pid);
-  // The current bytes of row `id` (with line ending), or nullopt.
+  // The current bytes of row `id` (with line ending; without empty lines around it), or
+  // nullopt.
   std::optional<std::string> RowContent(std::string_view id) const;
 
   // Commits `image` (a whole table file) as a row-level three-way merge against `base`

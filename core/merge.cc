@@ -36,7 +36,7 @@ struct Image {
 
 Result<Image> ParseImage(const Table& table, std::string_view image) {
   std::vector<RecordSpan> spans;
-  CSVFS_RETURN_IF_ERROR(ScanRecords(image, &spans));
+  CSVFS_RETURN_IF_ERROR(ScanRecordsFolded(image, &spans));  // empty lines are not records
   Image img;
   uint32_t want = 0;
   int key_col = table.key_column();

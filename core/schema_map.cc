@@ -36,11 +36,6 @@ struct Shapes {
 
 }  // namespace
 
-std::string_view StripBom(std::string_view text) {
-  if (text.starts_with(kUtf8Bom)) text.remove_prefix(kUtf8Bom.size());
-  return text;
-}
-
 Result<std::vector<std::string>> ColumnNames(std::string_view header) {
   std::vector<std::string> names;
   CSVFS_RETURN_IF_ERROR(SplitFields(TextAndTail(StripBom(header)).first, &names));

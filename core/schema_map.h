@@ -29,11 +29,6 @@ namespace csvfs::core {
 
 class Table;
 
-inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
-
-// `text` without a leading UTF-8 byte order mark.
-std::string_view StripBom(std::string_view text);
-
 // Where each column of a new header comes from.
 struct ColumnMap {
   std::vector<int> source;  // per new column: the old column's index, or -1 (added)

@@ -90,6 +90,7 @@ class Table {
   void AppendRow(Draft* d, const RowData& row);
   Status SetRow(Draft* d, RowRef ref, std::shared_ptr<const std::string> content);
   void FixMissingEol(Draft* d);
+  std::string TakeTrailingBlanks(Draft* d);
   void RebuildKeyIndex();
   uint64_t NumericId(std::string_view id) const;
 

@@ -22,6 +22,7 @@
 #include "fs/options.h"
 #include "fs/pid_snapshots.h"
 #include "fs/process_id.h"
+#include "fs/refusal_log.h"
 #include "fs/scratch_store.h"
 #include "fs/status_render.h"
 
@@ -101,6 +102,7 @@ class Filesystem {
   DeviceIoState device_io_;
   ProcessIds processes_;
   std::atomic<uint64_t> refused_{0};
+  RefusalLog refusals_;  // the last few, for .csvfs-status
 };
 
 }  // namespace csvfs::fs

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "core/csv.h"
+#include "core/image_tail.h"
 #include "core/schema_map.h"
 #include "core/table.h"
 
@@ -290,6 +291,7 @@ Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::s
     return b == base_index.end() ? std::nullopt : std::optional(base_rows[b->second].bytes);
   };
   CSVFS_RETURN_IF_ERROR(FitRowsToHeader(table, base, base_row, &op, &res.conflicts));
+  KeepMissingFinalEol(table, image, &op);  // no line ending added to an image without one
   bool same = !op.set_header && op.entries.size() == cur_rows.size();
   for (size_t i = 0; same && i < cur_rows.size(); ++i) {
     same = op.entries[i].keep && op.entries[i].id == cur_rows[i].id;

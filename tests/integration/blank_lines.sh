@@ -2,7 +2,8 @@
 # Empty lines (issue 10 item 1): a BACKING with empty lines (leading, in the middle, trailing)
 # mounts and reads back byte for byte; they are never rows; `echo >> table` succeeds and
 # changes nothing; rows appended after a trailing empty line work; editors that save with a
-# trailing empty line (sed -i, a python rewrite, > redirection) work; the table mounts again.
+# trailing empty line (sed -i, a python rewrite) work; the table mounts again. A UTF-8 BOM is kept
+# and ignored by key=.
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
 
@@ -52,3 +53,14 @@ assert_same_file "$T/expected" "$B" "BACKING after unmount"
 mount_csvfs "$B" "$M"
 assert_rows "1 2 3 4"
 finish "$T/expected"
+
+# A UTF-8 byte order mark: kept as bytes, ignored when key= matches the column name.
+mkdir "$T/bomdir"
+printf '\xef\xbb\xbfid,v\r\nk1,a\r\nk2,b\r\n' >"$T/bomdir/bom.csv"
+cp "$T/bomdir/bom.csv" "$T/bom.expected"
+mount_csvfs "$T/bomdir/bom.csv" "$M" -o key=id
+assert_rows "k1 k2" "$M/rows"
+assert_eq "k2,b" "$(t cat "$M/rows/k2" | tr -d '\r')" "rows/k2 of the BOM table"
+t bash -c 'printf "k3,c\r\n" >>"$1"' _ "$M/bom.csv"
+printf 'k3,c\r\n' >>"$T/bom.expected"
+finish "$T/bom.expected" "$T/bomdir/bom.csv"

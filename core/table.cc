@@ -580,16 +580,36 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
     }
   }
   unterminated_header_ = v.header_ && !v.header_->ends_with('\n');
-  for (const auto& e : op.entries) {
+  // Empty lines after the header or a row that another row now follows go before that row,
+  // where a fresh load of the file attaches them (so recovery rebuilds the same rows).
+  std::string carry;
+  if (const size_t t = v.header_ && !op.entries.empty() ? TrailingBlankBytes(*v.header_) : 0) {
+    carry = v.header_->substr(v.header_->size() - t);
+    v.header_ = std::make_shared<const std::string>(v.header_->substr(0, v.header_->size() - t));
+  }
+  for (size_t i = 0; i < op.entries.size(); ++i) {
+    const RewriteEntry& e = op.entries[i];
     uint64_t id = key_mode() ? 0 : NumericId(e.id);
     if (id >= next_id_) next_id_ = id + 1;
+    std::string_view bytes = e.bytes;
     if (e.keep) {
-      auto bytes = RowBytes(e.id);
-      if (!bytes) return Status::Corruption("rewrite keeps missing row '" + e.id + "'");
-      block->AddRefRow(*bytes, id);
-    } else {
-      block->AddHeapRow(e.bytes, id);
+      auto kept = RowBytes(e.id);
+      if (!kept) return Status::Corruption("rewrite keeps missing row '" + e.id + "'");
+      bytes = *kept;
     }
+    const size_t trail = i + 1 < op.entries.size() ? TrailingBlankBytes(bytes) : 0;
+    if (carry.empty() && trail == 0) {
+      if (e.keep) {
+        block->AddRefRow(bytes, id);
+      } else {
+        block->AddHeapRow(bytes, id);
+      }
+      continue;
+    }
+    std::string joined = carry;
+    joined += bytes.substr(0, bytes.size() - trail);
+    carry.assign(bytes.substr(bytes.size() - trail));
+    block->AddHeapRow(joined, id);
   }
   size_t n = block->size();
   v.blocks_.assign(1, BlockRange{block, uint32_t(n), 0});

@@ -142,3 +142,16 @@ TEST_CASE("blank lines: rewrites (editor saves) with empty lines commit byte for
   REQUIRE(Ids(*f.e->Current()) == std::vector<std::string>{"1", "2", "3"});
   f.Remount();
 }
+
+TEST_CASE("blank lines: a rewrite's trailing empty line followed by others' rows moves before them") {
+  Fixture f("id,v\n1,a\n");
+  auto base = f.e->Current();
+  REQUIRE(f.e->Append("2,b\n", 2).ok());
+  REQUIRE(f.e->Rewrite(base, "id,v\n1,A\n\n", 1).ok());
+  REQUIRE(f.Table() == "id,v\n1,A\n\n2,b\n");
+  // Deleting row 1 now keeps the empty line (it is row 2's), as after a fresh load.
+  REQUIRE(f.e->DeleteRow("1", 3).ok());
+  REQUIRE(f.Table() == "id,v\n\n2,b\n");
+  REQUIRE(*f.e->RowContent("2") == "2,b\n");
+  f.Remount();
+}

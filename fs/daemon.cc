@@ -3,6 +3,7 @@
 #include <fuse_lowlevel.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -53,6 +54,13 @@ bool CheckMountpoint(const std::string& m) {
   }
   if (!S_ISDIR(st.st_mode)) {
     PrintError("mountpoint " + m + ": Not a directory");
+    return false;
+  }
+  // A dead FUSE mount can still answer stat from the kernel's attribute cache; statfs always
+  // asks the (dead) daemon, so it tells.
+  struct statfs sfs;
+  if (statfs(m.c_str(), &sfs) != 0 && errno == ENOTCONN) {
+    PrintError(MountpointError(m, errno));
     return false;
   }
   return true;

@@ -8,11 +8,15 @@
 
 namespace csvfs::fs {
 
-bool CheckpointSignal::Start() {
+bool CheckpointSignal::Block() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGUSR1);
-  if (pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0) return false;
+  return pthread_sigmask(SIG_BLOCK, &set, nullptr) == 0;
+}
+
+bool CheckpointSignal::Start() {
+  if (!Block()) return false;
   stop_ = false;
   thread_ = std::thread([this] { Run(); });
   return true;

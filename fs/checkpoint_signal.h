@@ -2,8 +2,10 @@
 // BACKING current now). No work happens in a signal handler: SIGUSR1 is blocked in every
 // thread and one thread takes it with sigtimedwait and calls Engine::RequestCheckpoint.
 //
-// Start() must run before the threads that should not receive SIGUSR1 are created (they
-// inherit the blocked mask); Stop() (or the destructor) joins the thread. FUSE-free.
+// Block() must run before any other thread is created (they inherit the blocked mask), and
+// early, so that a SIGUSR1 during startup does not kill the daemon (its default action);
+// Start() then starts the waiting thread (after a fork: fork keeps only the calling thread).
+// Stop() (or the destructor) joins it. FUSE-free.
 #pragma once
 
 #include <atomic>
@@ -20,8 +22,10 @@ class CheckpointSignal {
   CheckpointSignal(const CheckpointSignal&) = delete;
   CheckpointSignal& operator=(const CheckpointSignal&) = delete;
 
-  // Blocks SIGUSR1 in the calling thread (and so in every thread it creates later) and
-  // starts the waiting thread. False if the mask cannot be set.
+  // Blocks SIGUSR1 in the calling thread (and so in every thread it creates later). False
+  // if the mask cannot be set.
+  static bool Block();
+  // Block(), then starts the waiting thread.
   bool Start();
   void Stop();
 

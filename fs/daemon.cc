@@ -92,6 +92,8 @@ int RunLoop(fuse_session* se, const Options& o) {
 }  // namespace
 
 ExitCode RunDaemon(const Options& o) {
+  // Before any thread exists: SIGUSR1 (checkpoint request) must never kill the daemon.
+  (void)CheckpointSignal::Block();
   if (!CheckMountpoint(o.mountpoint)) return ExitCode::kMount;
   std::string log_err = SetupLogging(o.foreground, o.debug, o.log_file);
   if (!log_err.empty()) {

@@ -278,7 +278,7 @@ Status Engine::Impl::RunCheckpoint() {
   captured.clear();
   captured_payloads.clear();
   folded_lsn = lsn;
-  unfolded_since_ns = captured_payloads.empty() ? 0 : opt.env->NowNanos();
+  unfolded_since_ns = last_lsn > lsn ? opt.env->NowNanos() : 0;  // commits made meanwhile
   table = std::move(next);
   Publish(table->current());
   journal_bytes = store->journal()->Size();

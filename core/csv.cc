@@ -162,6 +162,49 @@ Status ScanRecords(std::string_view buf, std::vector<RecordSpan>* out, uint64_t 
   return Status::Ok();
 }
 
+Status ScanRecordsFolded(std::string_view buf, std::vector<RecordSpan>* out, uint64_t first_line) {
+  const size_t first = out->size();
+  CSVFS_RETURN_IF_ERROR(ScanRecords(buf, out, first_line));
+  size_t w = first, blank_from = SIZE_MAX;
+  for (size_t i = first; i < out->size(); ++i) {
+    RecordSpan sp = (*out)[i];
+    if (sp.blank()) {
+      if (blank_from == SIZE_MAX) blank_from = sp.begin;
+      continue;
+    }
+    if (blank_from != SIZE_MAX) sp.begin = blank_from;
+    blank_from = SIZE_MAX;
+    (*out)[w++] = sp;
+  }
+  out->resize(w);
+  if (blank_from != SIZE_MAX && w > first) {
+    RecordSpan& last = out->back();
+    last.trail += buf.size() - last.next;
+    last.next = buf.size();
+  }
+  return Status::Ok();
+}
+
+std::string_view RecordText(std::string_view r) {
+  size_t b = 0, e = r.size();
+  while (b < e && (r[b] == '\n' || r[b] == '\r')) ++b;
+  while (e > b && (r[e - 1] == '\n' || r[e - 1] == '\r')) --e;
+  return r.substr(b, e - b);
+}
+
+std::string_view RecordEol(std::string_view r) {
+  const std::string_view text = RecordText(r);
+  const size_t at = size_t(text.data() - r.data()) + text.size();
+  if (r.substr(at).starts_with("\r\n")) return r.substr(at, 2);
+  if (r.substr(at).starts_with("\n")) return r.substr(at, 1);
+  return r.substr(at, 0);
+}
+
+std::string_view RecordOnly(std::string_view r) {
+  const std::string_view text = RecordText(r);
+  return std::string_view(text.data(), text.size() + RecordEol(r).size());
+}
+
 Status CsvScanner::Feed(std::string_view chunk, const RecordFn& fn) {
   if (failed_) return Status::Invalid("CSV scanner used after an error");
   Cursor c = MakeCursor(state_, mark_, fields_, line_, record_line_);

@@ -33,14 +33,34 @@ struct RecordSpan {
   size_t end = 0;
   size_t next = 0;
   uint32_t fields = 0;  // number of fields (an empty line has 1 field)
+  size_t trail = 0;     // ScanRecordsFolded: bytes of blank lines at the end of [end, next)
   LineEnding eol() const {
-    return next == end ? LineEnding::kNone : (next - end == 2 ? LineEnding::kCRLF : LineEnding::kLF);
+    const size_t t = next - trail - end;
+    return t == 0 ? LineEnding::kNone : (t == 2 ? LineEnding::kCRLF : LineEnding::kLF);
   }
+  // An empty line: a bare line ending, which is not a record.
+  bool blank() const { return begin == end && next > end && fields == 1; }
 };
 
 // Scans a whole buffer. Appends every record to *out (spans relative to buf.data()).
 // `first_line` is the line number of buf[0], used in error messages.
 Status ScanRecords(std::string_view buf, std::vector<RecordSpan>* out, uint64_t first_line = 1);
+
+// ScanRecords without empty lines as records: each run of empty lines is folded into the
+// record after it ([begin, end) then starts with the run), the run at the end of the buffer
+// into the last record (its `trail`). Empty lines are not records (README "Appending"):
+// they keep their bytes in place, attached to a neighbour. A buffer of empty lines only gives
+// no record.
+Status ScanRecordsFolded(std::string_view buf, std::vector<RecordSpan>* out,
+                         uint64_t first_line = 1);
+
+// `record`'s text without the empty lines folded into it and without its terminator (a
+// record's text never starts or ends with CR or LF outside quotes).
+std::string_view RecordText(std::string_view record);
+// The record's own line ending following RecordText (empty, "\n" or "\r\n").
+std::string_view RecordEol(std::string_view record);
+// The record as rows/ shows it: RecordText plus its own line ending.
+std::string_view RecordOnly(std::string_view record);
 
 // Incremental scanner: fed arbitrary chunks, it yields complete records and keeps the
 // remainder. Feeding a buffer in any split yields exactly what ScanRecords yields.
@@ -81,5 +101,13 @@ Result<std::string> FieldValue(std::string_view record, size_t index);
 std::string EncodeRecord(const std::vector<std::string>& fields, LineEnding eol);
 // The terminator bytes of a line ending.
 std::string_view EolBytes(LineEnding eol);
+
+// A UTF-8 byte order mark: kept as bytes at the start of a table, ignored when column names
+// are matched.
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+inline std::string_view StripBom(std::string_view text) {
+  if (text.starts_with(kUtf8Bom)) text.remove_prefix(kUtf8Bom.size());
+  return text;
+}
 
 }  // namespace csvfs::core

@@ -59,6 +59,7 @@ struct Engine::Impl {
   std::atomic<uint64_t> commits{0}, conflicts{0}, refused{0}, checkpoints{0}, fsyncs{0};
   std::atomic<uint64_t> journal_bytes{0};
   std::atomic<int64_t> last_checkpoint_ns{0};
+  std::atomic<int64_t> unfolded_since_ns{0};  // time of the oldest change not in BACKING (0: none)
 
   Status ReadOnlyStatus() {
     if (opt.read_only) return Status::ReadOnly("mounted read-only");
@@ -117,6 +118,7 @@ Result<CommitResult> Engine::Impl::Commit(Op op) {
   }
   last_lsn = op.lsn;
   last_time = op.time_ns;
+  if (unfolded_since_ns.load() == 0) unfolded_since_ns = op.time_ns;
   journal_bytes += frame.size();
   if (capturing) {
     captured += frame;
@@ -216,7 +218,10 @@ Status Engine::Impl::RunCheckpoint() {
   uint64_t lsn, next_id;
   {
     std::lock_guard<std::mutex> l(write_mu);
-    if (last_lsn == folded_lsn) return Status::Ok();  // nothing to fold
+    if (last_lsn == folded_lsn) {  // nothing to fold
+      unfolded_since_ns = 0;
+      return Status::Ok();
+    }
     v = table->current();
     lsn = last_lsn;
     next_id = table->next_id();
@@ -276,6 +281,7 @@ Status Engine::Impl::RunCheckpoint() {
   captured.clear();
   captured_payloads.clear();
   folded_lsn = lsn;
+  unfolded_since_ns = last_lsn > lsn ? opt.env->NowNanos() : 0;  // commits made meanwhile
   table = std::move(next);
   Publish(table->current());
   opt.env->ReleaseFreeMemory();
@@ -294,9 +300,17 @@ void Engine::Impl::CheckpointLoop() {
   using std::chrono::milliseconds;
   std::unique_lock<std::mutex> lk(ckpt_mu);
   milliseconds backoff(0);
+  // checkpoint_interval: looked at every second (or every interval, if shorter).
+  const int64_t interval_ms = int64_t(std::min<uint64_t>(opt.checkpoint_interval_ms, 1ull << 40));
+  const milliseconds tick(interval_ms == 0 ? 3600000 : std::min<int64_t>(interval_ms, 1000));
+  auto interval_due = [&] {
+    const int64_t since = unfolded_since_ns.load();
+    return interval_ms > 0 && since != 0 && opt.env->NowNanos() - since >= interval_ms * 1000000;
+  };
   for (;;) {
-    ckpt_cv.wait(lk, [&] { return stop || ckpt_requested; });
+    ckpt_cv.wait_for(lk, tick, [&] { return stop || ckpt_requested; });
     if (stop) return;
+    if (!ckpt_requested && !interval_due()) continue;
     // After a failed attempt (a full disk), every commit asks again: wait first, doubling
     // from 250 ms to 5 s, so that a full disk costs neither a temp-file write nor a log line
     // per commit.
@@ -418,7 +432,7 @@ std::optional<std::string> Engine::RowContent(std::string_view id) const {
   std::lock_guard<std::mutex> l(impl_->write_mu);
   auto b = impl_->table->RowBytes(id);
   if (!b) return std::nullopt;
-  return std::string(*b);
+  return std::string(RecordOnly(*b));  // without the empty lines kept with the row
 }
 
 Result<CommitResult> Engine::Rewrite(const Snapshot& base, std::string_view image, uint32_t pid) {
@@ -516,6 +530,12 @@ void Engine::WhenDurable(uint64_t lsn, std::function<void(Status)> done) {
 }
 
 Status Engine::Checkpoint() { return impl_->RunCheckpoint(); }
+
+void Engine::RequestCheckpoint() {
+  std::lock_guard<std::mutex> l(impl_->ckpt_mu);
+  impl_->ckpt_requested = true;
+  impl_->ckpt_cv.notify_one();
+}
 
 Status Engine::Close() {
   Impl& d = *impl_;

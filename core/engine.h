@@ -39,6 +39,8 @@ struct EngineOptions {
   uint64_t max_record_bytes = 16ull << 20;   // EFBIG beyond: one record
   uint64_t max_image_bytes = 4ull << 30;     // EFBIG beyond: a staged rewrite image
   uint64_t checkpoint_bytes = 64ull << 20;   // background checkpoint when the journal grows past
+  // Background checkpoint once the oldest change not yet in BACKING is this old (0: never).
+  uint64_t checkpoint_interval_ms = 300000;
   // EFBIG beyond: one commit's journal record. Never above kMaxJournalPayload (what recovery
   // can read); lower only in tests, to reach the limit with small tables.
   uint64_t max_journal_record = uint64_t{1} << 30;
@@ -99,7 +101,8 @@ class Engine {
   // is replaced, unless noreplace (kExists).
   Result<CommitResult> RenameRow(std::string_view from, std::string_view to, bool noreplace,
                                  uint32_t pid);
-  // The current bytes of row `id` (with line ending), or nullopt.
+  // The current bytes of row `id` (with line ending; without empty lines around it), or
+  // nullopt.
   std::optional<std::string> RowContent(std::string_view id) const;
 
   // Commits `image` (a whole table file) as a row-level three-way merge against `base`
@@ -112,6 +115,9 @@ class Engine {
   Status WaitDurable(uint64_t lsn);
 
   Status Checkpoint();  // folds the journal into BACKING now
+  // Asks the background checkpointer to fold the journal soon (without waiting for it): safe
+  // to call from any thread (not from a signal handler).
+  void RequestCheckpoint();
   Status Close();       // finishes commits, checkpoints, stops threads, releases the lock
   EngineStats Stats() const;
 

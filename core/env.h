@@ -24,6 +24,7 @@ struct FileInfo {
   int64_t mtime_ns = 0;
   uint64_t inode = 0;
   bool regular = true;  // a regular file (not a directory, device, ...)
+  uint64_t nlink = 1;   // hard links to the file
 };
 
 // A file open for appending. Append() writes at the end; Sync() makes everything appended so

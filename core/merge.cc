@@ -4,7 +4,9 @@
 #include <unordered_map>
 
 #include "core/csv.h"
+#include "core/image_tail.h"
 #include "core/merge_internal.h"
+#include "core/schema_map.h"
 #include "core/table.h"
 
 namespace csvfs::core {
@@ -27,7 +29,7 @@ std::vector<Row> RowsOf(const Version& v) {
 
 Result<Image> ParseImage(const Table& table, std::string_view image) {
   std::vector<RecordSpan> spans;
-  CSVFS_RETURN_IF_ERROR(ScanRecords(image, &spans));
+  CSVFS_RETURN_IF_ERROR(ScanRecordsFolded(image, &spans));  // empty lines are not records
   Image img;
   uint32_t want = 0;
   int key_col = table.key_column();
@@ -283,6 +285,13 @@ Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::s
     op.set_header = true;
     op.header = img.header;
   }
+  // Rows written under another header are carried into the one this commit leaves.
+  auto base_row = [&](std::string_view id) -> std::optional<std::string_view> {
+    auto b = base_index.find(id);
+    return b == base_index.end() ? std::nullopt : std::optional(base_rows[b->second].bytes);
+  };
+  CSVFS_RETURN_IF_ERROR(FitRowsToHeader(table, base, base_row, &op, &res.conflicts));
+  KeepMissingFinalEol(table, image, &op);  // no line ending added to an image without one
   bool same = !op.set_header && op.entries.size() == cur_rows.size();
   for (size_t i = 0; same && i < cur_rows.size(); ++i) {
     same = op.entries[i].keep && op.entries[i].id == cur_rows[i].id;

@@ -153,10 +153,14 @@ std::optional<Result<AppendOnlyPlan>> PrepareAppendOnly(const MergeContext& ctx,
   const uint64_t mid_end = image.size() - (end_t - s0_start);
   std::string_view mid = image.substr(pre_end, mid_end - pre_end);
   std::vector<RecordSpan> spans;
-  if (!ScanRecords(mid, &spans).ok()) return std::nullopt;  // the general merge reports it
-  if (!spans.empty() && spans.back().eol() == LineEnding::kNone && mid_end != image.size()) {
+  // Empty lines are folded into the record after them; empty lines the middle holds apart
+  // from any record (or an unterminated record before the suffix) are the general merge's.
+  if (!ScanRecordsFolded(mid, &spans).ok()) return std::nullopt;  // the general merge reports it
+  if (!mid.empty() && (spans.empty() || spans.front().begin != 0 || spans.back().next != mid.size())) {
     return std::nullopt;
   }
+  // A last record without its line ending: the general merge decides what it becomes.
+  if (!spans.empty() && spans.back().eol() == LineEnding::kNone) return std::nullopt;
   Image img;
   img.records.reserve(spans.size());
   std::unordered_set<std::string> seen;
@@ -171,11 +175,7 @@ std::optional<Result<AppendOnlyPlan>> PrepareAppendOnly(const MergeContext& ctx,
       return R(Status::Invalid("record has " + std::to_string(sp.fields) +
                                " fields, the table has " + std::to_string(cur.field_count())));
     }
-    if (sp.eol() == LineEnding::kNone) {  // the image's last record: the line ending is supplied
-      img.records.push_back(std::string(rec) + std::string(EolBytes(cur.eol())));
-    } else {
-      img.records.emplace_back(rec);
-    }
+    img.records.emplace_back(rec);
     if (ctx.key_mode) {
       auto key = Table::KeyAt(rec, ctx.key_column);
       if (!key.ok()) return R(key.status());

@@ -365,6 +365,7 @@ Result<FileInfo> PosixDirectory::Stat(const std::string& name) {
   info.gid = stx.stx_gid;
   info.mtime_ns = static_cast<int64_t>(stx.stx_mtime.tv_sec) * 1000000000 + stx.stx_mtime.tv_nsec;
   info.inode = stx.stx_ino;
+  info.nlink = stx.stx_nlink;
   return info;
 }
 

@@ -54,6 +54,9 @@ class RowBlock {
 
   // Writer-only.
   void AddMappedRow(uint64_t end, uint64_t id);        // row = [previous end, end)
+  // Mapped blocks: the last row now ends at `end` (>= its end): empty lines at the end of the
+  // file join it. Only before the block is published.
+  void ExtendLastMappedRow(uint64_t end) { ends_.back() = end; }
   void AddHeapRow(std::string_view bytes, uint64_t id);  // copies into the arena
   void AddRefRow(std::string_view bytes, uint64_t id);   // bytes kept alive by KeepAlive
   // Gives the rows new ids: ids[i] for the first rows, then first_fresh, first_fresh+1, ...

@@ -93,6 +93,13 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
     return st.status();
   } else if (!st->regular) {
     return Status::Invalid(path + ": is a directory or other non-regular file, not a CSV file");
+  } else if (st->nlink > 1) {
+    // Checkpoints replace BACKING by rename, which would split the links; and a second daemon
+    // reaching the file through another link would take another lock.
+    return Status::Invalid(path + ": has " + std::to_string(st->nlink) +
+                           " hard links; csvfs refuses it because each checkpoint replaces the "
+                           "file by rename (which would split the links) and a daemon on another "
+                           "link would serve a second, diverging table: remove the other links");
   }
   auto file = dir_->OpenReadOnly(names_.name);
   if (!file.ok()) return file.status();

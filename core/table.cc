@@ -14,17 +14,24 @@ struct Table::Draft {
 
 namespace {
 
-std::string_view StripEol(std::string_view r) {
-  if (!r.empty() && r.back() == '\n') r.remove_suffix(1);
-  if (!r.empty() && r.back() == '\r') r.remove_suffix(1);
-  return r;
-}
+// A record's text: without its terminator and without empty lines kept with it.
+std::string_view StripEol(std::string_view r) { return RecordText(r); }
 
 uint32_t CountFields(std::string_view record) {
   std::vector<RecordSpan> spans;
-  if (!ScanRecords(record, &spans).ok() || spans.empty()) return 0;
+  if (!ScanRecordsFolded(record, &spans).ok() || spans.empty()) return 0;
   return spans[0].fields;
 }
+
+// Empty lines at the end of a row or header (after its own line ending).
+size_t TrailingBlankBytes(std::string_view r) {
+  if (!r.ends_with("\n\n") && !r.ends_with("\n\r\n")) return 0;
+  const std::string_view only = RecordOnly(r);
+  return r.size() - size_t(only.data() - r.data()) - only.size();
+}
+
+// Empty lines before a row's text.
+size_t LeadingBlankBytes(std::string_view r) { return size_t(RecordText(r).data() - r.data()); }
 
 uint64_t LineOf(std::string_view data, uint64_t offset) {
   return 1 + uint64_t(std::count(data.begin(), data.begin() + offset, '\n'));
@@ -51,7 +58,8 @@ uint32_t Table::ExpectedFields() const { return current_->field_count_; }
 Result<int> Table::ResolveKeyColumn(std::string_view header) const {
   if (!key_mode()) return -1;
   std::vector<std::string> fields;
-  CSVFS_RETURN_IF_ERROR(SplitFields(StripEol(header), &fields));
+  // A byte order mark before the first name is not part of it.
+  CSVFS_RETURN_IF_ERROR(SplitFields(StripEol(cfg_.header ? StripBom(header) : header), &fields));
   if (!cfg_.header) {
     int col = 0;
     auto [p, ec] = std::from_chars(cfg_.key_name.data(),
@@ -82,7 +90,8 @@ Result<std::string> Table::KeyAt(std::string_view record, int column) {
 }
 
 std::string Table::Normalize(std::string_view record) const {
-  std::string s(StripEol(record));
+  const std::string_view text = RecordText(record);  // empty lines before it stay
+  std::string s(record.substr(0, size_t(text.data() - record.data()) + text.size()));
   s += EolBytes(current_->eol_ == LineEnding::kNone ? LineEnding::kLF : current_->eol_);
   return s;
 }
@@ -109,17 +118,26 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
   uint64_t offset = 0, row = 0;
   Status err;
   CsvScanner scanner;
+  // Empty lines are not records: a run of them joins the record after it (the mapped row
+  // spans from the previous row's end), or the last record at the end of the file.
+  uint64_t blank_from = UINT64_MAX;
   auto on_record = [&](std::string_view rec, const RecordSpan& sp) {
     uint64_t start = offset;
     offset += rec.size();
     if (!err.ok()) return;
+    if (sp.blank()) [[unlikely]] {
+      if (blank_from == UINT64_MAX) blank_from = start;
+      return;
+    }
+    const uint64_t from = blank_from == UINT64_MAX ? start : blank_from;
+    blank_from = UINT64_MAX;
     auto fail = [&](const Status& s) {
       err = Status(s.code(), label + ": line " + std::to_string(LineOf(data, start)) + ": " +
                                  s.message());
     };
     if (!block) {
       if (cfg_.header) {
-        v->header_ = std::make_shared<const std::string>(rec);
+        v->header_ = std::make_shared<const std::string>(data.substr(from, offset - from));
         v->field_count_ = sp.fields;
         v->eol_ = sp.eol();
         unterminated_header_ = sp.eol() == LineEnding::kNone;
@@ -130,7 +148,7 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
           key_column_ = v->key_column_ = col.value();
         }
       }
-      block = RowBlock::NewMapped(next_seq_++, file, offset - (cfg_.header ? 0 : rec.size()));
+      block = RowBlock::NewMapped(next_seq_++, file, cfg_.header ? offset : from);
       if (cfg_.header) return;
     }
     if (v->field_count_ == 0) {
@@ -171,6 +189,15 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
   if (!err.ok()) {
     key_index_.clear();
     return err;
+  }
+  if (blank_from != UINT64_MAX) {  // empty lines at the end of the file
+    const std::string_view blanks = data.substr(blank_from);
+    if (row > 0) {
+      block->ExtendLastMappedRow(data.size());
+    } else {
+      v->header_ = std::make_shared<const std::string>(std::string(v->header()) += blanks);
+      current_ = v;
+    }
   }
   if (!key_mode() && (ids.size() > row || (strict_ids && ids.size() != row))) {
     return Status::Corruption(label + ": the journal lists " + std::to_string(ids.size()) +
@@ -292,11 +319,12 @@ Result<Op> Table::PrepareAppend(std::string_view records) {
   CSVFS_RETURN_IF_ERROR(ScanRecords(records, &spans));
   Op op;
   uint32_t want = ExpectedFields();
-  bool need_header = cfg_.header && !current_->header_;
+  bool need_header = cfg_.header && RecordText(current_->header()).empty();
   int key_col = key_column_;
   std::unordered_map<std::string, int> batch_keys;
   uint64_t id = next_id_;
   for (const RecordSpan& sp : spans) {
+    if (sp.blank()) continue;  // appending an empty line changes nothing
     std::string_view rec = records.substr(sp.begin, sp.next - sp.begin);
     CSVFS_RETURN_IF_ERROR(CheckRecord(rec, sp.fields, want));
     std::string bytes = sp.eol() == LineEnding::kNone ? Normalize(rec) : std::string(rec);
@@ -344,7 +372,7 @@ Result<Op> Table::PrepareDelete(std::string_view id) const {
 Result<Op> Table::PreparePut(std::string_view id, std::string_view record, bool create,
                              bool exclusive) {
   std::vector<RecordSpan> spans;
-  CSVFS_RETURN_IF_ERROR(ScanRecords(record, &spans));
+  CSVFS_RETURN_IF_ERROR(ScanRecordsFolded(record, &spans));
   if (spans.size() != 1) {
     return Status::Invalid("a row file must hold exactly one record, not " +
                            std::to_string(spans.size()));
@@ -363,13 +391,13 @@ Result<Op> Table::PreparePut(std::string_view id, std::string_view record, bool 
   bool exists = Find(id).has_value();
   if (exists && exclusive) return Status::Exists("row '" + std::string(id) + "' exists");
   if (exists) {
-    op.updates.push_back(RowData{std::string(id), Normalize(record)});
+    op.updates.push_back(RowData{std::string(id), Normalize(RecordOnly(record))});
   } else if (!create) {
     return Status::NotFound("no row '" + std::string(id) + "'");
   } else if (!key_mode()) {
     return Status::NotPermitted("row files can be created only with key=; append instead");
   } else {
-    op.appends.push_back(RowData{std::string(id), Normalize(record)});
+    op.appends.push_back(RowData{std::string(id), Normalize(RecordOnly(record))});
   }
   return op;
 }
@@ -426,6 +454,34 @@ void Table::FixMissingEol(Draft* d) {
   unterminated_header_ = false;
 }
 
+std::string Table::TakeTrailingBlanks(Draft* d) {
+  // Empty lines at the end of the table belong before the rows appended after them, as a
+  // fresh load of the file would attach them.
+  Version& v = *d->v;
+  std::optional<RowRef> last;
+  for (auto b = v.blocks_.rbegin(); b != v.blocks_.rend() && !last; ++b) {
+    for (uint32_t i = b->count; i-- > 0;) {
+      const RowRef ref{b->block->seq(), i};
+      if (v.RowBytes(ref)) {
+        last = ref;
+        break;
+      }
+    }
+  }
+  const std::string_view bytes = last ? *v.RowBytes(*last) : v.header();
+  const size_t trail = TrailingBlankBytes(bytes);
+  if (trail == 0) return "";
+  std::string blanks(bytes.substr(bytes.size() - trail));
+  auto rest = std::make_shared<const std::string>(bytes.substr(0, bytes.size() - trail));
+  if (last) {
+    (void)SetRow(d, *last, std::move(rest));
+  } else {
+    v.header_ = std::move(rest);
+    v.size_ -= trail;
+  }
+  return blanks;
+}
+
 void Table::AppendRow(Draft* d, const RowData& row) {
   Version& v = *d->v;
   if (!append_block_ || v.blocks_.empty() || v.blocks_.back().block != append_block_) {
@@ -472,7 +528,12 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
   for (const auto& row : op.updates) {
     auto ref = Find(row.id);
     if (!ref) return Status::Corruption("update of missing row '" + row.id + "'");
-    CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, std::make_shared<const std::string>(row.bytes)));
+    // Empty lines kept with the old row stay where they are.
+    const std::string_view old = v.RowBytes(*ref).value_or(std::string_view());
+    const size_t lead = LeadingBlankBytes(old), trail = TrailingBlankBytes(old);
+    std::string content = std::string(old.substr(0, lead)) + row.bytes;
+    if (trail > 0) content += old.substr(old.size() - trail);
+    CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, std::make_shared<const std::string>(std::move(content))));
     if (key_mode()) {
       auto key = KeyOf(row.bytes);
       if (!key.ok()) return Status::Corruption("update without a valid key");
@@ -492,19 +553,26 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
       }
     }
     FixMissingEol(d);
-    for (const auto& row : op.appends) AppendRow(d, row);
+    const std::string blanks = TakeTrailingBlanks(d);
+    for (size_t i = 0; i < op.appends.size(); ++i) {
+      if (i == 0 && !blanks.empty()) {
+        AppendRow(d, RowData{op.appends[0].id, blanks + op.appends[0].bytes});
+      } else {
+        AppendRow(d, op.appends[i]);
+      }
+    }
   }
   return Status::Ok();
 }
 
-Status Table::KeepRun(const RewriteEntry& e, RowBlock* block) {
+Status Table::KeepRun(const RewriteEntry& e, bool last, const AddRowFn& add) {
   auto start = Find(e.id);
   uint64_t left = e.run;
   if (start) {
     current_->ForEachRowFrom(*start, [&](std::string_view id, std::string_view bytes, RowRef) {
       const uint64_t n = key_mode() ? 0 : NumericId(id);
       if (n >= next_id_) next_id_ = n + 1;
-      block->AddRefRow(bytes, n);
+      add(bytes, n, /*ref=*/true, last && left == 1);
       return --left > 0;
     });
   }
@@ -523,18 +591,48 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
     v.header_ = op.header.empty() ? nullptr : std::make_shared<const std::string>(op.header);
     v.field_count_ = op.header.empty() ? 0 : CountFields(op.header);
     if (!op.header.empty()) v.eol_ = op.header.ends_with("\r\n") ? LineEnding::kCRLF : LineEnding::kLF;
+    if (key_mode() && !op.header.empty()) {  // columns may have moved
+      auto col = ResolveKeyColumn(op.header);
+      if (!col.ok()) return col.status();
+      key_column_ = v.key_column_ = col.value();
+    }
   }
-  for (const auto& e : op.entries) {
+  // Empty lines after the header or a row that another row now follows go before that row,
+  // where a fresh load of the file attaches them (so recovery rebuilds the same rows).
+  std::string carry;
+  if (const size_t t = v.header_ && !op.entries.empty() ? TrailingBlankBytes(*v.header_) : 0) {
+    carry = v.header_->substr(v.header_->size() - t);
+    v.header_ = std::make_shared<const std::string>(v.header_->substr(0, v.header_->size() - t));
+  }
+  // Adds one row of the new table (`last`: no row follows it).
+  const AddRowFn add = [&](std::string_view bytes, uint64_t id, bool ref, bool last) {
+    const size_t trail = last ? 0 : TrailingBlankBytes(bytes);
+    if (carry.empty() && trail == 0) {
+      if (ref) {
+        block->AddRefRow(bytes, id);
+      } else {
+        block->AddHeapRow(bytes, id);
+      }
+      return;
+    }
+    std::string joined = carry;
+    joined += bytes.substr(0, bytes.size() - trail);
+    carry.assign(bytes.substr(bytes.size() - trail));
+    block->AddHeapRow(joined, id);
+  };
+  for (size_t i = 0; i < op.entries.size(); ++i) {
+    const RewriteEntry& e = op.entries[i];
+    const bool last = i + 1 == op.entries.size();
     uint64_t id = key_mode() ? 0 : NumericId(e.id);
     if (id >= next_id_) next_id_ = id + 1;
     if (e.keep && e.run != 1) {
-      CSVFS_RETURN_IF_ERROR(KeepRun(e, block.get()));
+      CSVFS_RETURN_IF_ERROR(KeepRun(e, last, add));
     } else if (e.keep) {
-      auto bytes = RowBytes(e.id);
-      if (!bytes) return Status::Corruption("rewrite keeps missing row '" + e.id + "'");
-      block->AddRefRow(*bytes, id);
+      auto kept = RowBytes(e.id);
+      if (!kept) return Status::Corruption("rewrite keeps missing row '" + e.id + "'");
+      add(*kept, id, true, last);
     } else {
-      block->AddHeapRow(e.bytes, id);
+      add(e.bytes, id, false, last);
     }
   }
   unterminated_header_ = v.header_ && !v.header_->ends_with('\n');
@@ -579,12 +677,14 @@ Status Table::Apply(const Op& op) {
   if (op.type == Op::Type::kChange) CSVFS_RETURN_IF_ERROR(CheckChange(op));
   const uint32_t saved_seq = next_seq_;
   const uint64_t saved_id = next_id_;
+  const int saved_key_column = key_column_;
   Draft d{std::make_shared<Version>(*current_)};
   Snapshot before = current_;
   Status s = op.type == Op::Type::kRewrite ? ApplyRewrite(op, &d) : ApplyChange(op, &d);
   if (!s.ok()) {
     next_seq_ = saved_seq;
     next_id_ = saved_id;
+    key_column_ = saved_key_column;
     return s;
   }
   Version& v = *d.v;

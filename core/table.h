@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -89,11 +90,16 @@ class Table {
   Status CheckChange(const Op& op) const;  // every way ApplyChange could fail, checked first
   Status ApplyChange(const Op& op, Draft* d);
   Status ApplyRewrite(const Op& op, Draft* d);
-  // Adds the rows of a keep-run entry (e.run rows of the current version from row e.id).
-  Status KeepRun(const RewriteEntry& e, RowBlock* block);
+  // Adds one row to a rewrite's new block: bytes, numeric id, kept by reference (else
+  // copied), whether it is the new table's last row.
+  using AddRowFn = std::function<void(std::string_view, uint64_t, bool, bool)>;
+  // Adds the rows of a keep-run entry (e.run rows of the current version from row e.id);
+  // `last`: the entry is the op's last.
+  Status KeepRun(const RewriteEntry& e, bool last, const AddRowFn& add);
   void AppendRow(Draft* d, const RowData& row);
   Status SetRow(Draft* d, RowRef ref, std::shared_ptr<const std::string> content);
   void FixMissingEol(Draft* d);
+  std::string TakeTrailingBlanks(Draft* d);
   void RebuildKeyIndex();
   uint64_t NumericId(std::string_view id) const;
 

@@ -36,10 +36,7 @@ void Version::IdOf(RowRef ref, std::string_view bytes, std::string* out) const {
     }
     return;
   }
-  size_t n = bytes.size();
-  if (n > 0 && bytes[n - 1] == '\n') --n;
-  if (n > 0 && bytes[n - 1] == '\r') --n;
-  auto v = FieldValue(bytes.substr(0, n), size_t(key_column_));
+  auto v = FieldValue(RecordText(bytes), size_t(key_column_));  // empty lines kept with it
   if (v.ok()) *out = std::move(v.value());
 }
 

@@ -3,6 +3,7 @@
 #include <fuse_lowlevel.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -12,10 +13,12 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "fs/checkpoint_signal.h"
 #include "fs/device_io.h"
 #include "fs/filesystem.h"
 #include "fs/logging.h"
 #include "fs/notifier.h"
+#include "fs/options.h"
 #include "fs/ops.h"
 
 namespace csvfs::fs {
@@ -46,11 +49,18 @@ bool CheckMountpoint(const std::string& m) {
   if (m.rfind("/dev/fd/", 0) == 0) return true;  // mount.fuse3 passes an open fuse fd
   struct stat st;
   if (stat(m.c_str(), &st) != 0) {
-    PrintError("mountpoint " + m + ": " + std::strerror(errno));
+    PrintError(MountpointError(m, errno));
     return false;
   }
   if (!S_ISDIR(st.st_mode)) {
     PrintError("mountpoint " + m + ": Not a directory");
+    return false;
+  }
+  // A dead FUSE mount can still answer stat from the kernel's attribute cache; statfs always
+  // asks the (dead) daemon, so it tells.
+  struct statfs sfs;
+  if (statfs(m.c_str(), &sfs) != 0 && errno == ENOTCONN) {
+    PrintError(MountpointError(m, errno));
     return false;
   }
   return true;
@@ -82,6 +92,8 @@ int RunLoop(fuse_session* se, const Options& o) {
 }  // namespace
 
 ExitCode RunDaemon(const Options& o) {
+  // Before any thread exists: SIGUSR1 (checkpoint request) must never kill the daemon.
+  (void)CheckpointSignal::Block();
   if (!CheckMountpoint(o.mountpoint)) return ExitCode::kMount;
   std::string log_err = SetupLogging(o.foreground, o.debug, o.log_file);
   if (!log_err.empty()) {
@@ -124,7 +136,9 @@ ExitCode RunDaemon(const Options& o) {
   }
   session.signals = true;
   if (fuse_session_mount(session.se, o.mountpoint.c_str()) != 0) {
-    PrintError("cannot mount " + eo.backing_path + " on " + o.mountpoint);
+    PrintError("cannot mount " + eo.backing_path + " on " + o.mountpoint +
+               " (if a csvfs died there: fusermount3 -u " + o.mountpoint +
+               ", or -uz with files open; see RECOVERY in csvfs(1))");
     Sidecar::RemoveIfEmpty(eo.backing_path);  // a failed start leaves no trace
     (void)fs.engine().Close();
     return ExitCode::kMount;
@@ -143,7 +157,10 @@ ExitCode RunDaemon(const Options& o) {
     return ExitCode::kRuntime;
   }
 
-  // Threads only now: fork keeps only the calling thread.
+  // Threads only now: fork keeps only the calling thread. SIGUSR1 first, so that every
+  // thread started after it has the signal blocked.
+  CheckpointSignal usr1(&fs.engine());
+  if (!usr1.Start()) spdlog::warn("cannot block SIGUSR1: kill -USR1 will not checkpoint");
   fs.engine().StartThreads();
   Notifier notifier(session.se);
   notifier.Start();
@@ -155,6 +172,7 @@ ExitCode RunDaemon(const Options& o) {
 
   fs.set_invalidator(nullptr);
   notifier.Stop();
+  usr1.Stop();
   core::Status closed = fs.engine().Close();  // finishes commits, checkpoints
   if (!closed.ok()) spdlog::error("closing {}: {}", eo.backing_path, closed.ToString());
   Sidecar::RemoveIfEmpty(eo.backing_path);  // kept only while it holds files

@@ -73,12 +73,14 @@ void Filesystem::OnCommit(const core::CommitResult& result) {
 void Filesystem::LogRefused(uint32_t pid, std::string_view op, std::string_view what,
                             const core::Status& status) {
   spdlog::warn("refused {} of {} by pid {}: {}", op, what, pid, status.ToString());
+  refusals_.Add(pid, op, what, status.ToString());
 }
 
 void Filesystem::Refuse(uint32_t pid, std::string_view op, std::string_view what, int err,
                         std::string_view reason) {
   refused_.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("refused {} of {} by pid {}: {} ({})", op, what, pid, reason, std::strerror(err));
+  refusals_.Add(pid, op, what, std::string(reason) + " (" + std::strerror(err) + ")");
 }
 
 AdapterStats Filesystem::Stats() const {
@@ -90,6 +92,7 @@ AdapterStats Filesystem::Stats() const {
   }
   s.refused = refused_.load(std::memory_order_relaxed);
   s.pid = static_cast<int64_t>(getpid());
+  s.recent_refusals = refusals_.Recent();
   return s;
 }
 

@@ -23,6 +23,7 @@
 #include "fs/options.h"
 #include "fs/pid_snapshots.h"
 #include "fs/process_id.h"
+#include "fs/refusal_log.h"
 #include "fs/sidecar.h"
 #include "fs/status_render.h"
 
@@ -108,6 +109,7 @@ class Filesystem {
   ProcessIds processes_;
   LineageLog lineages_;
   std::atomic<uint64_t> refused_{0};
+  RefusalLog refusals_;  // the last few, for .csvfs-status
 };
 
 }  // namespace csvfs::fs

@@ -24,6 +24,19 @@ std::shared_ptr<Handle> HandleTable::Remove(uint64_t fh) {
   return h;
 }
 
+std::shared_ptr<Handle> HandleTable::FindImageHandle(uint64_t ino, uint32_t pid) const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::shared_ptr<Handle> best;
+  uint64_t best_fh = 0;
+  for (const auto& [fh, h] : handles_) {
+    if (h->ino != ino || h->open_pid != pid || fh < best_fh) continue;
+    if (h->kind != HandleKind::kTableRewrite && h->kind != HandleKind::kRowWrite) continue;
+    best = h;
+    best_fh = fh;
+  }
+  return best;
+}
+
 size_t HandleTable::size() const {
   std::lock_guard<std::mutex> l(mu_);
   return handles_.size();

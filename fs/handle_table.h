@@ -18,6 +18,10 @@ class HandleTable {
   // Unregisters and returns the handle (nullptr if unknown).
   std::shared_ptr<Handle> Remove(uint64_t fh);
   size_t size() const;
+  // The newest handle of inode `ino` opened by `pid` that holds a private image (a rewrite of
+  // the table or a row), or nullptr: fstat(2) arrives without a file handle, yet a writer
+  // must see its own image's size. Linear in the open handles.
+  std::shared_ptr<Handle> FindImageHandle(uint64_t ino, uint32_t pid) const;
 
  private:
   mutable std::mutex mu_;

@@ -6,6 +6,11 @@
 #include <spdlog/spdlog.h>
 #include <syslog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -17,6 +22,11 @@ std::string SetupLogging(bool foreground, bool debug, const std::string& log_fil
     if (!log_file.empty()) {
       // Absolute: the daemon changes directory to / when it goes to the background.
       std::string path = std::filesystem::absolute(log_file).string();
+      // Opened here first: spdlog would create missing directories, so that a mistyped
+      // path would log somewhere nobody looks instead of failing the start.
+      const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+      if (fd < 0) return "cannot open log=" + log_file + ": " + std::strerror(errno);
+      ::close(fd);
       logger = spdlog::basic_logger_mt("csvfs", path);
     } else if (foreground) {
       logger = spdlog::stderr_logger_mt("csvfs");

@@ -13,14 +13,18 @@ namespace csvfs::fs::ops {
 namespace {
 
 // Attributes as seen through an open handle whose private image differs from the inode.
-bool HandleAttr(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi, struct stat* st) {
+// Without `fi` (fstat(2) sends none), the caller's (`pid`) own rewriting handle, if any.
+bool HandleAttr(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi, struct stat* st,
+                uint32_t pid = 0) {
   auto h = HandleOf(fs, fi);
+  if (h == nullptr && pid != 0) h = fs.handles().FindImageHandle(ino, pid);
   if (h == nullptr || (h->kind != HandleKind::kTableRewrite && h->kind != HandleKind::kRowWrite)) {
     return false;
   }
   double timeout;
   if (StatInode(fs, ino, st, &timeout) != 0) std::memset(st, 0, sizeof *st);
   std::lock_guard<std::mutex> l(h->mu);
+  if (h->image == nullptr) return false;
   st->st_ino = ino;
   st->st_mode = S_IFREG | 0644;
   st->st_nlink = 1;
@@ -124,7 +128,7 @@ void TruncateRow(Request& r, fuse_ino_t ino, const std::string& id, uint64_t siz
 void ReplyAttrOf(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem& fs = r.fs();
   struct stat st;
-  if (HandleAttr(fs, ino, fi, &st)) {
+  if (HandleAttr(fs, ino, fi, &st, r.pid())) {
     r.ReplyAttr(st, 0);
     return;
   }

@@ -27,6 +27,7 @@ struct RawOptions {
   char* max_record = nullptr;
   char* max_image = nullptr;
   char* checkpoint_bytes = nullptr;
+  char* checkpoint_interval = nullptr;
 };
 
 enum OptKey { kKeyHelp = 100, kKeyVersion, kKeyRo, kKeyRw };
@@ -43,6 +44,7 @@ const struct fuse_opt kOptSpec[] = {
     CSVFS_OPT("max_record=%s", max_record, 0),
     CSVFS_OPT("max_image=%s", max_image, 0),
     CSVFS_OPT("checkpoint_bytes=%s", checkpoint_bytes, 0),
+    CSVFS_OPT("checkpoint_interval=%s", checkpoint_interval, 0),
     FUSE_OPT_KEY("-h", kKeyHelp),
     FUSE_OPT_KEY("--help", kKeyHelp),
     FUSE_OPT_KEY("-V", kKeyVersion),
@@ -109,7 +111,8 @@ int OptProc(void* data, const char* arg, int key, struct fuse_args* /*outargs*/)
 
 void FreeRaw(RawOptions* raw) {
   for (char* p :
-       {raw->key, raw->sync, raw->log, raw->max_record, raw->max_image, raw->checkpoint_bytes}) {
+       {raw->key, raw->sync, raw->log, raw->max_record, raw->max_image, raw->checkpoint_bytes,
+        raw->checkpoint_interval}) {
     free(p);
   }
 }
@@ -150,10 +153,47 @@ std::string ApplyRaw(const RawOptions& raw, Options* o) {
       !ParseByteSize(raw.checkpoint_bytes, &o->checkpoint_bytes)) {
     return std::string("checkpoint_bytes= needs a byte size (got '") + raw.checkpoint_bytes + "')";
   }
+  if (raw.checkpoint_interval != nullptr) {
+    const std::string text = raw.checkpoint_interval;
+    char* end = nullptr;
+    errno = 0;
+    const unsigned long long v = strtoull(text.c_str(), &end, 10);
+    if (text.empty() || text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
+        v > 365ull * 24 * 3600) {
+      return "checkpoint_interval= needs a number of seconds, at most a year (got '" + text + "')";
+    }
+    o->checkpoint_interval_s = v;
+  }
   return "";
 }
 
 }  // namespace
+
+std::string MountpointError(const std::string& mountpoint, int err) {
+  std::string msg = "mountpoint " + mountpoint + ": " + std::strerror(err);
+  if (err == ENOTCONN) {
+    msg += " (a csvfs that died left its mount behind: run fusermount3 -u " + mountpoint +
+           ", or fusermount3 -uz while files are still open, then mount again; see RECOVERY "
+           "in csvfs(1))";
+  }
+  return msg;
+}
+
+std::string ResolveBacking(const std::string& backing) {
+  // Symlinks resolved first: the lock and the journal live beside the real file, so a second
+  // daemon reaching it by another path finds the same lock.
+  char resolved[PATH_MAX];
+  if (realpath(backing.c_str(), resolved) != nullptr) return resolved;
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(backing, ec);
+  if (ec) return backing;
+  p = p.lexically_normal();
+  // Missing (create): the directory resolved, the name kept.
+  if (p.has_parent_path() && realpath(p.parent_path().c_str(), resolved) != nullptr) {
+    return (std::filesystem::path(resolved) / p.filename()).string();
+  }
+  return p.string();
+}
 
 bool ParseByteSize(const std::string& text, uint64_t* out) {
   if (text.empty() || text[0] < '0' || text[0] > '9') return false;
@@ -210,7 +250,7 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
   if (!IsFdMountpoint(o.mountpoint)) {
     char resolved[PATH_MAX];
     if (realpath(o.mountpoint.c_str(), resolved) == nullptr) {
-      result.error = "mountpoint " + o.mountpoint + ": " + std::strerror(errno);
+      result.error = MountpointError(o.mountpoint, errno);
       result.exit_code = ExitCode::kMount;
       return result;
     }
@@ -248,9 +288,7 @@ ParseResult ParseOptions(int argc, const char* const* argv) {
 
 core::EngineOptions ToEngineOptions(const Options& o) {
   core::EngineOptions e;
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::absolute(o.backing, ec);
-  e.backing_path = ec ? o.backing : p.lexically_normal().string();
+  e.backing_path = ResolveBacking(o.backing);
   e.key_column = o.key;
   e.header = o.header;
   e.sync = o.sync;
@@ -260,6 +298,7 @@ core::EngineOptions ToEngineOptions(const Options& o) {
   if (o.max_record_bytes != 0) e.max_record_bytes = o.max_record_bytes;
   if (o.max_image_bytes != 0) e.max_image_bytes = o.max_image_bytes;
   if (o.checkpoint_bytes != 0) e.checkpoint_bytes = o.checkpoint_bytes;
+  e.checkpoint_interval_ms = o.checkpoint_interval_s * 1000;
   e.start_threads = false;
   return e;
 }
@@ -284,6 +323,10 @@ std::string UsageText(const char* program) {
          "                         default 4G)\n"
          "  -o checkpoint_bytes=BYTES\n"
          "                         fold the journal into BACKING past this size (default 64M)\n"
+         "  -o checkpoint_interval=SECONDS\n"
+         "                         fold the journal into BACKING once its oldest change is\n"
+         "                         this old (default 300; 0: only by size); kill -USR1 PID\n"
+         "                         folds it at once\n"
          "  -f                     stay in the foreground\n"
          "  -d                     debug logging (implies -f)\n"
          "  -s                     single-threaded request loop\n"

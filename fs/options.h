@@ -32,6 +32,7 @@ struct Options {
   uint64_t max_record_bytes = 0;  // 0: engine default
   uint64_t max_image_bytes = 0;   // 0: engine default
   uint64_t checkpoint_bytes = 0;  // 0: engine default
+  uint64_t checkpoint_interval_s = 300;  // checkpoint_interval=SECONDS (0: only by size)
 
   // Arguments for fuse_session_new (argv[0] first); csvfs options and the positional
   // arguments removed.
@@ -51,7 +52,14 @@ ParseResult ParseOptions(int argc, const char* const* argv);
 // Parses a size such as "65536", "64k", "16M", "1G". False if malformed.
 bool ParseByteSize(const std::string& text, uint64_t* out);
 
-// The engine options these daemon options ask for (backing_path made absolute).
+// The one-line startup error for an unusable mountpoint (errno `err`); for a dead mount
+// (ENOTCONN) it says how to recover.
+std::string MountpointError(const std::string& mountpoint, int err);
+
+// BACKING as an absolute path with symlinks resolved (of a missing file: its directory's).
+std::string ResolveBacking(const std::string& backing);
+
+// The engine options these daemon options ask for (backing_path resolved).
 core::EngineOptions ToEngineOptions(const Options& options);
 
 // The --help text.

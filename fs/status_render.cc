@@ -40,6 +40,19 @@ std::string RenderStatus(const core::EngineStats& e, const AdapterStats& a,
     << "read_only: " << (e.read_only ? "yes" : "no");
   if (e.read_only && !e.read_only_reason.empty()) o << " (" << e.read_only_reason << ")";
   o << "\n";
+  auto one_line = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else out += c;
+    }
+    return out;
+  };
+  for (const Refusal& r : a.recent_refusals) {
+    o << "refused: " << FormatTimeNs(r.time_ns) << " pid " << r.pid << " (" << one_line(r.command)
+      << ") " << r.op << " " << one_line(r.what) << ": " << one_line(r.reason) << "\n";
+  }
   return o.str();
 }
 

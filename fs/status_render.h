@@ -3,8 +3,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/engine.h"
+#include "fs/refusal_log.h"
 
 namespace csvfs::fs {
 
@@ -16,9 +18,11 @@ struct AdapterStats {
   uint64_t other_files = 0;
   uint64_t refused = 0;  // changes refused at the adapter (before reaching the engine)
   int64_t pid = 0;       // the daemon's process id (mount-helpers/csvfs-umount waits for it)
+  std::vector<Refusal> recent_refusals;  // oldest first
 };
 
-// "key: value" lines, one per fact.
+// "key: value" lines, one per fact; then one `refused: TIME pid PID (COMMAND) OP FILE: REASON`
+// line per recent refusal, oldest first (line breaks in a reason shown as \n).
 std::string RenderStatus(const core::EngineStats& engine, const AdapterStats& adapter,
                          const std::string& backing, const std::string& sync_mode);
 

@@ -51,7 +51,8 @@ inline std::string ReadRecord(ByteReader* in, const TableShape& shape, const std
   std::string rec;
   for (size_t c = 0; c < shape.cols; ++c) {
     if (c > 0) rec.push_back(',');
-    rec += c == 0 && shape.key_mode ? key : ReadValue(in);
+    // A one-column record is never empty: an empty line is not a record (README "Appending").
+    rec += c == 0 && shape.key_mode ? key : ReadValue(in, shape.cols == 1 ? 1 : 0);
   }
   return rec.append(eol);
 }
@@ -121,7 +122,8 @@ inline std::string EditImage(ByteReader* in, const TableShape& shape, std::strin
     } else if (op == 3 && n > 0) {  // change a field (a key becomes a new key)
       std::string& line = lines[pick(n)];
       const size_t col = pick(shape.cols);
-      line = WithField(line, col, col == 0 && shape.key_mode ? new_key() : ReadValue(in));
+      line = WithField(line, col,
+                       col == 0 && shape.key_mode ? new_key() : ReadValue(in, shape.cols == 1 ? 1 : 0));
     } else if (op == 4) {  // insert a new line
       lines.insert(lines.begin() + pick(n + 1), ReadRecord(in, shape, new_key(), shape.eol()));
     } else if (op == 5) {  // sort the data lines

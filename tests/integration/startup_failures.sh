@@ -36,6 +36,11 @@ names dupkey.csv
 start_expect_failure 4 "$T/file" "$B" "$T/file"
 start_expect_failure 4 "$T/nodir" "$B" "$T/nodir"
 start_expect_failure 1 "$M" "$B" "$M" -o sync=sometimes
+# A log= that cannot be opened fails the start (no silent loss of every log line) and creates
+# no directory on the way.
+start_expect_failure 1 "$M" "$B" "$M" -o log="$T/nolog/sub/x.log"
+names nolog/sub/x.log
+[ ! -e "$T/nolog" ] || fail "log= created the missing directory $T/nolog"
 start_expect_failure 1 "$M" "$B"
 start_expect_failure 1 "$M"
 assert_eq "$snap" "$(snapshot_dir "$D")" "backing directory after the failed starts"
@@ -45,6 +50,23 @@ t "$CSVFS" --help >"$T/help" 2>&1 || fail "--help exited with $?"
 grep -q 'key=' "$T/help" || fail "--help does not describe the options"
 version=$(t "$CSVFS" --version 2>&1) || fail "--version exited with $?"
 grep -Eq '[0-9]+\.[0-9]+\.[0-9]+' <<<"$version" || fail "--version printed: $version"
+
+# A daemon that died leaves a dead mount: the next start exits 4 and says how to recover; the
+# recovery it names works.
+mount_csvfs "$B" "$M"
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null || true
+rc=0
+t "$CSVFS" "$B" "$M" </dev/null >/dev/null 2>"$T/start.err" || rc=$?
+START_ERR=$(cat "$T/start.err")
+assert_eq 4 "$rc" "exit status on a dead mount ($START_ERR)"
+assert_eq 1 "$(grep -c . "$T/start.err")" "stderr lines on a dead mount"
+[[ $START_ERR == *"fusermount3 -u $M"* && $START_ERR == *-uz* ]] ||
+  fail "the dead-mount error does not say how to recover: $START_ERR"
+assert_eq 1 "$(mounts_under_t | grep -cxF "$M")" "mounts on $M (none stacked on the dead one)"
+t fusermount3 -u "$M" || fail "the recovery the message names failed"
+mount_csvfs "$B" "$M"
+unmount_csvfs "$M"
 
 # ragged accepts the ragged table as it is.
 mkdir "$T/data2"

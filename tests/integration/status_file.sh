@@ -18,4 +18,17 @@ for op in "write $M/.csvfs-status x" "append $M/.csvfs-status x" "unlink $M/.csv
     *) fail "fsops.py $op on the status file: expected EACCES, EPERM or EROFS, got $got" ;;
   esac
 done
+# The last refusals (3 with the unlink above) are listed (time, pid, command, operation, reason): without syslog they
+# would be invisible.
+t python3 "$IT_DIR/fsops.py" append "$TB" $'3,c,extra\n' >/dev/null
+t python3 "$IT_DIR/fsops.py" unlink "$TB" >/dev/null
+t cat "$M/.csvfs-status" >"$T/status"
+assert_eq 3 "$(grep -c '^refused: ' "$T/status")" "refusal lines in the status ($(cat "$T/status"))"
+grep -Eq '^refused: [0-9T:.-]+Z pid [0-9]+ \(python3\) append table.csv: .*record has 3 fields, the table has 2' "$T/status" ||
+  fail "the append refusal is not listed: $(cat "$T/status")"
+grep -Eq '^refused: .* pid [0-9]+ \(python3\) unlink ' "$T/status" ||
+  fail "the unlink refusal is not listed: $(cat "$T/status")"
+for i in $(seq 1 12); do t python3 "$IT_DIR/fsops.py" append "$TB" $'x\n' >/dev/null; done
+t cat "$M/.csvfs-status" >"$T/status"
+assert_eq 10 "$(grep -c '^refused: ' "$T/status")" "refusal lines kept"
 finish "$T/expected"

@@ -141,6 +141,7 @@ ExitCode RunDaemon(const Options& o) {
                fs.engine().Current()->row_count());
 
   int rc = RunLoop(session.se, o);
+  fs.locks().Shutdown(EIO);  // lock waiters still blocked: the mount is gone
 
   fs.set_invalidator(nullptr);
   notifier.Stop();

@@ -19,6 +19,7 @@
 #include "fs/inode_table.h"
 #include "fs/invalidator.h"
 #include "fs/key_reservations.h"
+#include "fs/lock_table.h"
 #include "fs/options.h"
 #include "fs/pid_snapshots.h"
 #include "fs/process_id.h"
@@ -64,6 +65,7 @@ class Filesystem {
   KeyReservations& reservations() { return reservations_; }
   DeviceIoState& device_io() { return device_io_; }
   ProcessIds& processes() { return processes_; }
+  LockTable& locks() { return locks_; }
 
   // The text of rows/<id>: the record as it stands in the table plus the table's line ending
   // (supplied when the record is the last one and has none). nullopt if there is no such row.
@@ -100,6 +102,7 @@ class Filesystem {
   KeyReservations reservations_;
   DeviceIoState device_io_;
   ProcessIds processes_;
+  LockTable locks_;
   std::atomic<uint64_t> refused_{0};
 };
 

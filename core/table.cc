@@ -10,6 +10,9 @@ namespace csvfs::core {
 struct Table::Draft {
   std::shared_ptr<Version> v;
   bool changed_middle = false;  // anything but an append at the end
+  std::vector<std::string> stamped;  // ids whose content this op changed
+  std::vector<std::string> erased;   // ids this op removed
+  bool prune_stamps = false;         // a rewrite: drop the stamps of rows it removed
 };
 
 namespace {
@@ -43,6 +46,15 @@ void Table::SetCounters(uint64_t number, uint64_t lineage, int64_t mtime_ns) {
   v->number_ = number;
   v->lineage_ = lineage;
   v->mtime_ns_ = mtime_ns;
+  v->base_stamp_ = ChangeStamp{number, mtime_ns};
+  v->stamps_ = RowStamps();
+  current_ = v;
+}
+
+void Table::CarryStamps(const Version& from) {
+  auto v = std::make_shared<Version>(*current_);
+  v->base_stamp_ = from.base_stamp_;
+  v->stamps_ = from.stamps_;
   current_ = v;
 }
 
@@ -467,18 +479,25 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
     if (!ref) return Status::Corruption("delete of missing row '" + id + "'");
     CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, nullptr));
     if (key_mode()) key_index_.erase(id);
+    d->erased.push_back(id);
     d->changed_middle = true;
   }
   for (const auto& row : op.updates) {
     auto ref = Find(row.id);
     if (!ref) return Status::Corruption("update of missing row '" + row.id + "'");
+    auto old = d->v->RowBytes(*ref);
+    const bool same = old && *old == row.bytes;
     CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, std::make_shared<const std::string>(row.bytes)));
+    std::string new_id = row.id;
     if (key_mode()) {
       auto key = KeyOf(row.bytes);
       if (!key.ok()) return Status::Corruption("update without a valid key");
       key_index_.erase(row.id);
       key_index_[key.value()] = *ref;
+      new_id = key.value();
     }
+    if (new_id != row.id) d->erased.push_back(row.id);
+    if (!same || new_id != row.id) d->stamped.push_back(std::move(new_id));
     d->changed_middle = true;
   }
   if (!op.appends.empty()) {
@@ -492,7 +511,10 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
       }
     }
     FixMissingEol(d);
-    for (const auto& row : op.appends) AppendRow(d, row);
+    for (const auto& row : op.appends) {
+      AppendRow(d, row);
+      d->stamped.push_back(row.id);
+    }
   }
   return Status::Ok();
 }
@@ -515,6 +537,8 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
       if (!bytes) return Status::Corruption("rewrite keeps missing row '" + e.id + "'");
       block->AddRefRow(*bytes, id);
     } else {
+      auto old = RowBytes(e.id);  // still the version before the rewrite
+      if (!old || *old != e.bytes) d->stamped.push_back(e.id);
       block->AddHeapRow(e.bytes, id);
     }
   }
@@ -531,6 +555,7 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
   if (n > 0 && !block->Row(n - 1).ends_with('\n')) unterminated_row_ = RowRef{block->seq(), uint32_t(n - 1)};
   append_block_ = block;
   d->changed_middle = true;
+  d->prune_stamps = true;
   return Status::Ok();
 }
 
@@ -547,7 +572,23 @@ Status Table::Apply(const Op& op) {
   // Make Find() and friends (which read current_) see the new state.
   current_ = d.v;
   if (op.type == Op::Type::kRewrite) RebuildKeyIndex();
+  Stamp(op, &d);
   return Status::Ok();
+}
+
+void Table::Stamp(const Op& op, Draft* d) {
+  Version& v = *d->v;
+  for (const auto& id : d->erased) v.stamps_ = v.stamps_.Erase(id);
+  if (d->prune_stamps) {  // O(k log k): only rows changed since the load are visited
+    std::vector<std::string> gone;
+    v.stamps_.ForEach([&](std::string_view id, ChangeStamp) {
+      if (!Find(id)) gone.emplace_back(id);
+      return true;
+    });
+    for (const auto& id : gone) v.stamps_ = v.stamps_.Erase(id);
+  }
+  const ChangeStamp now{v.number_, op.time_ns};
+  for (const auto& id : d->stamped) v.stamps_ = v.stamps_.Set(id, now);
 }
 
 }  // namespace csvfs::core

@@ -26,6 +26,11 @@ void Filesystem::AttachEngine(std::unique_ptr<core::Engine> engine) { engine_ = 
 
 std::unique_ptr<core::Engine> Filesystem::DetachEngine() { return std::move(engine_); }
 
+core::FileOwnership Filesystem::Ownership() const {
+  if (engine_ != nullptr) return engine_->BackingOwnership();
+  return core::FileOwnership{0644, uid_, gid_};
+}
+
 uint64_t Filesystem::max_image_bytes() const { return engine_->options().max_image_bytes; }
 
 std::optional<std::string> Filesystem::RowText(std::string_view id) {

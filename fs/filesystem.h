@@ -56,6 +56,8 @@ class Filesystem {
   bool read_only() const { return options_.read_only; }
   uint32_t owner_uid() const { return uid_; }
   uint32_t owner_gid() const { return gid_; }
+  // BACKING's mode and owner (the engine's, or the daemon's ids and 0644 before it is attached).
+  core::FileOwnership Ownership() const;
   uint64_t max_image_bytes() const;
 
   InodeTable& inodes() { return inodes_; }

@@ -74,9 +74,10 @@ void CopyTableTo(Request& r, const std::string& to, bool noreplace) {
   auto file = std::make_shared<ScratchFile>(fs.inodes().NewIno());
   file->data.resize(cur->size());
   file->data.resize(cur->Read(0, file->data.data(), file->data.size()));
-  file->mode = fs.read_only() ? 0444 : 0644;
-  file->uid = fs.owner_uid();
-  file->gid = fs.owner_gid();
+  const core::FileOwnership own = fs.Ownership();  // a backup keeps the table's mode and owner
+  file->mode = own.mode & (fs.read_only() ? 07555 : 07777);
+  file->uid = own.uid;
+  file->gid = own.gid;
   file->TouchAll();
   // The copy is what this process will read back (Python's fileinput renames the table to a
   // backup, reads the backup and writes the table anew): it counts as a read of `cur`, unless

@@ -96,3 +96,23 @@ sed -i 's/^0,begin$/0,BEGIN/' "$T/expected"
 # Nothing is left locked: every holder has exited.
 t flock -n "$TB" true || fail "flock -n at the end"
 finish "$T/expected"
+
+# ---- 4. SIGTERM while a flock waiter is blocked: the waiter fails, the daemon exits cleanly -----
+mount_csvfs "$B" "$M"
+rm -f "$T/held" "$T/release"
+t flock "$TB" sh -c 'touch "$1/held"; while [ ! -e "$1/release" ]; do sleep 0.05; done' _ "$T" &
+holder=$!
+wait_for 10 "the holder has the lock" test -e "$T/held"
+flock "$TB" true 2>"$T/waiter.err" &  # the cleanup trap kills it if it hangs
+waiter=$!
+# The waiter is blocked in the daemon: waiting for the answer to its FUSE request.
+blocked() { grep -q 'request_wait_answer\|fuse' "/proc/$waiter/wchan" 2>/dev/null; }
+wait_for 10 "the waiter is blocked in a FUSE request ($(cat /proc/$waiter/wchan 2>&1))" blocked
+kill -TERM "$DAEMON_PID"
+rc=0; wait "$waiter" || rc=$?
+[ "$rc" != 0 ] || fail "the blocked waiter succeeded at unmount"
+rc=0; wait "$DAEMON_PID" || rc=$?
+assert_eq 0 "$rc" "the daemon's exit status after SIGTERM with a blocked lock waiter"
+touch "$T/release"
+wait "$holder" || true
+assert_same_file "$T/expected" "$B" "BACKING after SIGTERM"

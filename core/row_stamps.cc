@@ -70,7 +70,7 @@ RowStamps RowStamps::Set(std::string_view id, ChangeStamp stamp) const {
   proto.id = std::string(id);
   proto.prio = Priority(id);
   proto.stamp = stamp;
-  RowStamps out;
+  RowStamps out = *this;  // shares the append runs
   out.root_ = Merge(Merge(less, Make(proto, nullptr, nullptr)), greater);
   return out;
 }
@@ -80,7 +80,7 @@ RowStamps RowStamps::Erase(std::string_view id) const {
   NodePtr less, rest, equal, greater;
   Split(root_, id, /*inclusive=*/false, &less, &rest);
   Split(rest, id, /*inclusive=*/true, &equal, &greater);
-  RowStamps out;
+  RowStamps out = *this;  // shares the append runs
   out.root_ = Merge(less, greater);
   return out;
 }
@@ -102,6 +102,35 @@ void RowStamps::ForEach(const std::function<bool(std::string_view, ChangeStamp)>
     if (!fn(n->id, n->stamp)) return;
     for (const Node* c = n->right.get(); c != nullptr; c = c->left.get()) stack.push_back(c);
   }
+}
+
+RowStamps RowStamps::AddAppendRun(uint64_t first_id, ChangeStamp stamp) const {
+  RowStamps out = *this;
+  if (!out.runs_ || out.runs_->size() != run_count_) {  // none yet, or another branch added
+    auto fresh = std::make_shared<ChunkedVector<AppendRun>>();
+    for (size_t i = 0; i < run_count_; ++i) fresh->push_back((*runs_)[i]);
+    out.runs_ = std::move(fresh);
+  }
+  out.runs_->push_back(AppendRun{first_id, stamp});
+  out.run_count_ = run_count_ + 1;
+  return out;
+}
+
+const ChangeStamp* RowStamps::Lookup(std::string_view id) const {
+  if (const ChangeStamp* s = Find(id)) return s;
+  if (run_count_ == 0 || id.empty() || id.size() > 19 || id[0] == '0') return nullptr;
+  uint64_t n = 0;
+  for (char c : id) {
+    if (c < '0' || c > '9') return nullptr;
+    n = n * 10 + uint64_t(c - '0');
+  }
+  if (n < (*runs_)[0].first_id) return nullptr;
+  size_t lo = 0, hi = run_count_;  // the last run with first_id <= n
+  while (lo + 1 < hi) {
+    size_t mid = (lo + hi) / 2;
+    if ((*runs_)[mid].first_id <= n) lo = mid; else hi = mid;
+  }
+  return &(*runs_)[lo].stamp;
 }
 
 uint64_t RowStamps::size() const { return root_ ? root_->count : 0; }

@@ -13,6 +13,7 @@ struct Table::Draft {
   std::vector<std::string> stamped;  // ids whose content this op changed
   std::vector<std::string> erased;   // ids this op removed
   bool prune_stamps = false;         // a rewrite: drop the stamps of rows it removed
+  uint64_t appended_from = 0;        // numeric mode: the first id this op appended
 };
 
 namespace {
@@ -513,7 +514,11 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
     FixMissingEol(d);
     for (const auto& row : op.appends) {
       AppendRow(d, row);
-      d->stamped.push_back(row.id);
+      if (key_mode()) {
+        d->stamped.push_back(row.id);
+      } else if (d->appended_from == 0) {
+        d->appended_from = NumericId(row.id);  // the op's ids are consecutive
+      }
     }
   }
   return Status::Ok();
@@ -589,6 +594,7 @@ void Table::Stamp(const Op& op, Draft* d) {
   }
   const ChangeStamp now{v.number_, op.time_ns};
   for (const auto& id : d->stamped) v.stamps_ = v.stamps_.Set(id, now);
+  if (d->appended_from != 0) v.stamps_ = v.stamps_.AddAppendRun(d->appended_from, now);
 }
 
 }  // namespace csvfs::core

@@ -58,10 +58,11 @@ class Version {
   // load's stamp (the version number then and BACKING's mtime); checkpoints keep the stamps.
   // O(log k) for k rows changed since the load; says nothing about whether `id` exists.
   ChangeStamp RowChangedAt(std::string_view id) const {
-    const ChangeStamp* s = stamps_.Find(id);
+    const ChangeStamp* s = stamps_.Lookup(id);
     return s != nullptr ? *s : base_stamp_;
   }
-  uint64_t changed_rows() const { return stamps_.size(); }
+  uint64_t changed_rows() const { return stamps_.size(); }  // rows stamped one by one
+  uint64_t append_runs() const { return stamps_.append_runs(); }
 
  private:
   friend class Table;

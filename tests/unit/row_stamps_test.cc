@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/engine.h"
 #include "core/env.h"
@@ -96,9 +97,11 @@ TEST_CASE("stamps: only the rows a commit changes get its number and time", "[st
   REQUIRE(same.ok());
   CHECK(t.engine->Current()->RowChangedAt("3") == base);
 
+  CHECK(t.engine->Current()->changed_rows() == 1);  // 2; the appended rows are one run
+  CHECK(t.engine->Current()->append_runs() == 1);
   auto del = t.engine->DeleteRow("4", 1);
   REQUIRE(del.ok());
-  CHECK(t.engine->Current()->changed_rows() == 2);  // 2 and 5
+  CHECK(t.engine->Current()->RowChangedAt("5") == StampOf(*app));
 
   // A rewrite that changes one row (and keeps, reorders nothing else) stamps that row only.
   v = t.engine->Current();
@@ -109,6 +112,11 @@ TEST_CASE("stamps: only the rows a commit changes get its number and time", "[st
   CHECK(v->RowChangedAt("1") == base);
   CHECK(v->RowChangedAt("2") == StampOf(*put));
   CHECK(v->RowChangedAt("5") == StampOf(*app));
+  // Editing an appended row stamps it by itself.
+  auto put5 = t.engine->PutRow("5", "5,E\n", false, false, 1);
+  REQUIRE(put5.ok());
+  v = t.engine->Current();
+  CHECK(v->RowChangedAt("5") == StampOf(*put5));
   // A rewrite that drops a row forgets its stamp.
   auto rw2 = t.engine->Rewrite(v, "id,v\n1,a\n2,B\n3,C\n", 1);
   REQUIRE(rw2.ok());
@@ -119,6 +127,38 @@ TEST_CASE("stamps: only the rows a commit changes get its number and time", "[st
   REQUIRE(t.engine->Checkpoint().ok());
   core::Snapshot after = t.engine->Current();
   for (const char* id : {"1", "2", "3"}) CHECK(after->RowChangedAt(id) == v->RowChangedAt(id));
+}
+
+TEST_CASE("stamps: appended rows cost one run per commit, not one entry per row", "[stamps]") {
+  Opened t("id,v\n1,a\n");
+  const ChangeStamp base = t.engine->Current()->RowChangedAt("1");
+  std::string batch;
+  for (int i = 2; i <= 1001; ++i) batch += std::to_string(i) + ",x\n";
+  auto big = t.engine->Append(batch, 1);
+  REQUIRE(big.ok());
+  std::vector<core::CommitResult> singles;
+  for (int i = 1002; i <= 1101; ++i) {
+    auto r = t.engine->Append(std::to_string(i) + ",y\n", 1);
+    REQUIRE(r.ok());
+    singles.push_back(r.value());
+  }
+  core::Snapshot v = t.engine->Current();
+  CHECK(v->changed_rows() == 0);
+  CHECK(v->append_runs() == 101);
+  CHECK(v->RowChangedAt("1") == base);
+  CHECK(v->RowChangedAt("2") == StampOf(*big));
+  CHECK(v->RowChangedAt("1001") == StampOf(*big));
+  for (int i = 0; i < 100; ++i) {
+    CHECK(v->RowChangedAt(std::to_string(1002 + i)) == StampOf(singles[size_t(i)]));
+  }
+  // A checkpoint that replays commits made meanwhile keeps both views right.
+  REQUIRE(t.engine->Checkpoint().ok());
+  auto more = t.engine->Append("1102,z\n", 1);
+  REQUIRE(more.ok());
+  v = t.engine->Current();
+  CHECK(v->RowChangedAt("1102") == StampOf(*more));
+  CHECK(v->RowChangedAt("1101") == StampOf(singles.back()));
+  CHECK(v->RowChangedAt("500") == StampOf(*big));
 }
 
 TEST_CASE("stamps: a key change stamps the new key and forgets the old", "[stamps]") {

@@ -95,3 +95,14 @@ as_other rm "$R/4" || fail "rm rows/4 by a group member after chmod g+w"
 printf 'id,v\n1,a\n2,B\n3,C\n5,e\n6,f\n' >"$T/expected"
 finish "$T/expected"
 assert_eq "664 0 $other" "$(stat -c '%a %u %g' "$B")" "BACKING's mode and owner after the unmount"
+
+# Without default_permissions the kernel checks nothing, but chmod/chown of the table (which
+# the daemon applies to BACKING as root) are still checked by csvfs: EPERM for others.
+mount_csvfs "$B" "$M" -o allow_other
+for cmd in "chmod 0666" "chown $other" "chgrp 0"; do
+  out=$(as_other $cmd "$TB" 2>&1) && fail "another user could $cmd the table"
+  case $out in *"Operation not permitted"*) ;; *) fail "$cmd by another user: expected EPERM, got: $out" ;; esac
+done
+assert_eq "664 0 $other" "$(stat -c '%a %u %g' "$B")" "BACKING's mode and owner after refused changes"
+grep -q "refused chmod of table.csv by pid" "$DAEMON_LOG" || fail "no log line for the refused chmod"
+unmount_csvfs "$M"

@@ -88,6 +88,8 @@ AdapterStats Filesystem::Stats() const {
   s.open_handles = handles_.size();
   s.scratch_files = scratch_.count();
   s.refused = refused_.load(std::memory_order_relaxed);
+  s.locked_files = locks_.files();
+  s.lock_waiters = locks_.waiters();
   s.pid = static_cast<int64_t>(getpid());
   return s;
 }

@@ -105,9 +105,9 @@ holder=$!
 wait_for 10 "the holder has the lock" test -e "$T/held"
 flock "$TB" true 2>"$T/waiter.err" &  # the cleanup trap kills it if it hangs
 waiter=$!
-# The waiter is blocked in the daemon: waiting for the answer to its FUSE request.
-blocked() { grep -q 'request_wait_answer\|fuse' "/proc/$waiter/wchan" 2>/dev/null; }
-wait_for 10 "the waiter is blocked in a FUSE request ($(cat /proc/$waiter/wchan 2>&1))" blocked
+# The waiter is blocked in the daemon, which says so in its status file.
+wait_for 10 "the status file shows one lock waiter" grep -qx 'lock_waiters: 1' "$M/.csvfs-status"
+grep -qx 'locked_files: 1' "$M/.csvfs-status" || fail "the status file does not show the locked table"
 kill -TERM "$DAEMON_PID"
 rc=0; wait "$waiter" || rc=$?
 [ "$rc" != 0 ] || fail "the blocked waiter succeeded at unmount"

@@ -73,6 +73,33 @@ void LockTable::ApplyRange(FileLocks* f, const RangeLock& lock) {
   f->ranges = std::move(out);
 }
 
+void LockTable::BlockersOf(const std::string& file, const RangeLock& want,
+                           std::vector<uint64_t>* out) const {
+  auto it = files_.find(file);
+  if (it == files_.end()) return;
+  for (const RangeLock& l : it->second.ranges) {
+    if (l.owner == want.owner || !Overlaps(l, want)) continue;
+    if (l.kind == LockKind::kWrite || want.kind == LockKind::kWrite) out->push_back(l.owner);
+  }
+}
+
+bool LockTable::WouldDeadlock(const std::string& file, const RangeLock& want) const {
+  constexpr int kMaxDepth = 10;  // as Linux's MAX_DEADLK_ITERATIONS
+  std::vector<uint64_t> owners;
+  BlockersOf(file, want, &owners);
+  for (int depth = 0; depth < kMaxDepth && !owners.empty(); ++depth) {
+    std::vector<uint64_t> next;
+    for (uint64_t owner : owners) {
+      if (owner == want.owner) return true;
+      for (const Waiter& w : waiters_) {
+        if (!w.finished && !w.is_flock && w.lock.owner == owner) BlockersOf(w.file, w.lock, &next);
+      }
+    }
+    owners = std::move(next);
+  }
+  return false;
+}
+
 RangeLock LockTable::Test(const std::string& file, const RangeLock& want) const {
   std::lock_guard<std::mutex> l(mu_);
   RangeLock none = want;
@@ -106,6 +133,7 @@ LockOutcome LockTable::SetRange(const std::string& file, const RangeLock& lock, 
     std::lock_guard<std::mutex> l(mu_);
     FileLocks& f = files_[file];
     if (lock.kind != LockKind::kUnlock && RangeConflicts(f, lock, nullptr)) {
+      if (wait && WouldDeadlock(file, lock)) return LockOutcome{EDEADLK, 0};
       if (wait) return Enqueue(file, false, lock, std::move(done));
       Tidy(file);
       return LockOutcome{EAGAIN, 0};

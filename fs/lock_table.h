@@ -18,7 +18,8 @@
 //    merge, unlocking may split a range in two. Test() reports a conflicting lock with its
 //    pid. Every close of the file by the owner releases all its record locks
 //    (ReleasePosix), as POSIX says. flock and record locks do not interact (as on Linux).
-//    Deadlock detection (EDEADLK) is not done: a deadlocked pair waits until interrupted.
+//    A record-lock wait that would close a cycle of owners waiting for each other (across
+//    files, up to 10 owners deep, as Linux checks) fails with EDEADLK instead.
 //  - waiting: a request that conflicts and may wait becomes a *waiter* and is granted in
 //    arrival order when the locks in its way go away. Its result is delivered once through
 //    its `done` callback, called without any LockTable lock held. Between the request and
@@ -75,7 +76,8 @@ class LockTable {
   // F_GETLK: the first lock of another owner that conflicts with `want`, or a lock of kind
   // kUnlock (with want's range) if there is none.
   RangeLock Test(const std::string& file, const RangeLock& want) const;
-  // F_SETLK / F_SETLKW (`wait`). kUnlock releases the range. EINVAL for an empty range.
+  // F_SETLK / F_SETLKW (`wait`). kUnlock releases the range. EINVAL for an empty range,
+  // EAGAIN on a conflict without `wait`, EDEADLK if waiting would deadlock.
   LockOutcome SetRange(const std::string& file, const RangeLock& lock, bool wait, Done done);
   // flock(2): kRead = LOCK_SH, kWrite = LOCK_EX, kUnlock = LOCK_UN; !wait = LOCK_NB
   // (EWOULDBLOCK on conflict).
@@ -124,6 +126,8 @@ class LockTable {
   bool RangeConflicts(const FileLocks& f, const RangeLock& want, const RangeLock** with) const;
   bool FlockConflicts(const FileLocks& f, uint64_t owner, bool exclusive) const;
   static void ApplyRange(FileLocks* f, const RangeLock& lock);
+  void BlockersOf(const std::string& file, const RangeLock& want, std::vector<uint64_t>* out) const;
+  bool WouldDeadlock(const std::string& file, const RangeLock& want) const;
   LockOutcome Enqueue(const std::string& file, bool is_flock, const RangeLock& lock, Done done);
   // Decides a waiter's result; delivers it at once if armed. Returns the next waiter.
   std::list<Waiter>::iterator Finish(std::list<Waiter>::iterator it, int err, Delivery* out);

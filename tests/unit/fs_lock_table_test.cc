@@ -182,6 +182,28 @@ TEST_CASE("record locks: readers waiting behind a writer are granted together", 
   CHECK(c.got == std::vector<int>{0});
 }
 
+TEST_CASE("record locks: a wait that would deadlock fails with EDEADLK", "[fs][locks]") {
+  LockTable t;
+  Results w1, w2;
+  REQUIRE(t.SetRange("f", R(kWr, 1, 0, 0), false, nullptr).err == 0);
+  REQUIRE(t.SetRange("g", R(kWr, 2, 0, 0), false, nullptr).err == 0);
+  REQUIRE(t.SetRange("h", R(kWr, 3, 0, 0), false, nullptr).err == 0);
+  LockOutcome a = t.SetRange("g", R(kWr, 1, 0, 0), true, w1.Sink());  // 1 waits for 2
+  REQUIRE(a.waiting());
+  t.Arm(a.waiter);
+  LockOutcome b = t.SetRange("h", R(kRd, 2, 0, 0), true, w2.Sink());  // 2 waits for 3
+  REQUIRE(b.waiting());
+  t.Arm(b.waiter);
+  CHECK(t.SetRange("f", R(kWr, 3, 0, 0), true, nullptr).err == EDEADLK);  // 3 -> 1 -> 2 -> 3
+  CHECK(t.SetRange("f", R(kWr, 3, 0, 0), false, nullptr).err == EAGAIN);
+  CHECK(t.SetRange("f", R(kWr, 4, 0, 0), true, nullptr).waiting());  // 4 closes no cycle
+  CHECK(t.SetRange("f", R(kWr, 3, 1, 1), true, nullptr).err == 0);   // no conflict, no wait
+  t.ReleasePosix("h", 3);
+  CHECK(w2.got == std::vector<int>{0});
+  t.ReleasePosix("g", 2);
+  CHECK(w1.got == std::vector<int>{0});
+}
+
 TEST_CASE("locks: results are held back until Arm", "[fs][locks]") {
   LockTable t;
   Results w;

@@ -565,7 +565,8 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
 }
 
 Status Table::Apply(const Op& op) {
-  Draft d{std::make_shared<Version>(*current_)};
+  Draft d;
+  d.v = std::make_shared<Version>(*current_);
   Snapshot before = current_;
   Status s = op.type == Op::Type::kRewrite ? ApplyRewrite(op, &d) : ApplyChange(op, &d);
   if (!s.ok()) return s;

@@ -279,6 +279,22 @@ void LockTable::ReleasePosix(const std::string& file, uint64_t owner) {
   Deliver(&out);
 }
 
+void LockTable::ReleaseOpenFile(const std::string& file, uint64_t via) {
+  Delivery out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto fit = files_.find(file);
+    if (via == 0 || fit == files_.end()) return;
+    auto& ranges = fit->second.ranges;
+    const size_t before = ranges.size();
+    std::erase_if(ranges, [&](const RangeLock& r) { return r.via == via; });
+    if (ranges.size() == before) return;
+    Wake(file, &out);
+    Tidy(file);
+  }
+  Deliver(&out);
+}
+
 void LockTable::ReleaseFlock(const std::string& file, uint64_t owner) {
   Delivery out;
   {

@@ -54,6 +54,7 @@ struct RangeLock {
   uint32_t pid = 0;
   int64_t start = 0;
   int64_t end = kToEof;  // inclusive
+  uint64_t via = 0;       // record locks: the open file (handle) they were taken through
   bool operator==(const RangeLock&) const = default;
 };
 
@@ -92,6 +93,11 @@ class LockTable {
   void ReleasePosix(const std::string& file, uint64_t owner);
   // Last close of an open file description: drops its flock lock on `file`.
   void ReleaseFlock(const std::string& file, uint64_t owner);
+  // Last close of an open file description: drops the record locks taken through it
+  // (`via`). These are the open file's own (OFD, F_OFD_SETLK) locks, which the kernel
+  // never unlocks at close; a process's classic locks taken through it were already dropped
+  // by the process's close of its descriptor (ReleasePosix).
+  void ReleaseOpenFile(const std::string& file, uint64_t via);
   // Unmount: every waiter ends with `err`; later requests that would wait get `err` at once.
   void Shutdown(int err);
 

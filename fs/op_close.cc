@@ -40,7 +40,7 @@ void Fsync(Request& r, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
 
 void Release(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem& fs = r.fs();
-  ReleaseFlockOnRelease(fs, ino, fi);
+  ReleaseLocksOnRelease(fs, ino, fi);
   std::shared_ptr<Handle> h = fi != nullptr ? fs.handles().Remove(fi->fh) : nullptr;
   if (h != nullptr) {
     // Errors are logged by the committer; release cannot report them.

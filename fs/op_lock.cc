@@ -103,6 +103,7 @@ void Setlk(Request& r, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, i
   want.kind = KindOf(lock->l_type);
   want.owner = fi->lock_owner;
   want.pid = lock->l_pid > 0 ? static_cast<uint32_t>(lock->l_pid) : r.pid();
+  want.via = fi->fh;
   // The callback runs only after Arm (inside WaitDetached), once *holder is set.
   auto holder = std::make_shared<fuse_req_t>(nullptr);
   LockOutcome o = fs.locks().SetRange(key, want, sleep != 0,
@@ -150,8 +151,11 @@ void ReleaseRecordLocks(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi
   if (fi != nullptr) fs.locks().ReleasePosix(LockKeyOf(fs, ino), fi->lock_owner);
 }
 
-void ReleaseFlockOnRelease(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi) {
-  if (fi != nullptr && fi->flock_release) fs.locks().ReleaseFlock(LockKeyOf(fs, ino), fi->lock_owner);
+void ReleaseLocksOnRelease(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi) {
+  if (fi == nullptr) return;
+  const std::string key = LockKeyOf(fs, ino);
+  if (fi->flock_release) fs.locks().ReleaseFlock(key, fi->lock_owner);
+  fs.locks().ReleaseOpenFile(key, fi->fh);
 }
 
 }  // namespace csvfs::fs::ops

@@ -71,8 +71,9 @@ void Flock(Request& r, fuse_ino_t ino, fuse_file_info* fi, int op);
 std::string LockKeyOf(Filesystem& fs, fuse_ino_t ino);
 // flush (every close): the closing process's record locks on the file go.
 void ReleaseRecordLocks(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi);
-// release with fi->flock_release (last close of an open file): its flock goes.
-void ReleaseFlockOnRelease(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi);
+// release (last close of an open file): its flock (fi->flock_release) and the record locks
+// taken through it (OFD locks) go.
+void ReleaseLocksOnRelease(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi);
 
 // The low-level operations table (the one wiring table).
 const fuse_lowlevel_ops& LowLevelOps();

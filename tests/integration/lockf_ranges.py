@@ -114,3 +114,23 @@ time.sleep(0.3)
 fcntl.lockf(fd, fcntl.LOCK_UN, 100, 200)
 _, status = os.waitpid(pid, 0)
 print("child exit %d" % os.waitstatus_to_exitcode(status))
+
+# Open file description locks (F_OFD_SETLK) belong to the open file and go with its last close.
+F_OFD_SETLK = 37
+
+
+def ofd_lock(fd):
+    try:
+        fcntl.fcntl(fd, F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, 0, 10, 0))
+        return "granted"
+    except OSError as e:
+        return "refused " + ("EAGAIN" if e.errno in (11, 13) else str(e.errno))
+
+
+fd_a = os.open(table, os.O_RDWR | os.O_APPEND)
+fd_b = os.open(table, os.O_RDWR | os.O_APPEND)
+print("ofd lock: " + ofd_lock(fd_a))
+print("ofd lock of another open file: " + ofd_lock(fd_b))
+os.close(fd_a)
+print("ofd lock after the holder's close: " + ofd_lock(fd_b))
+os.close(fd_b)

@@ -182,6 +182,28 @@ TEST_CASE("record locks: readers waiting behind a writer are granted together", 
   CHECK(c.got == std::vector<int>{0});
 }
 
+TEST_CASE("record locks: the last close of an open file drops the locks taken through it",
+          "[fs][locks]") {
+  LockTable t;
+  Results w;
+  RangeLock ofd = R(kWr, 7, 0, 9);
+  ofd.via = 70;
+  RangeLock other = R(kRd, 8, 20, 29);
+  other.via = 80;
+  REQUIRE(t.SetRange("f", ofd, false, nullptr).err == 0);
+  REQUIRE(t.SetRange("f", other, false, nullptr).err == 0);
+  LockOutcome o = t.SetRange("f", R(kWr, 9, 5, 5), true, w.Sink());
+  t.Arm(o.waiter);
+  t.ReleaseOpenFile("f", 80);
+  CHECK(w.got.empty());
+  t.ReleaseOpenFile("f", 0);  // no handle: nothing
+  t.ReleaseOpenFile("g", 70);  // another file: nothing
+  CHECK(w.got.empty());
+  t.ReleaseOpenFile("f", 70);
+  CHECK(w.got == std::vector<int>{0});
+  CHECK(t.RangesOf("f") == std::vector<RangeLock>{R(kWr, 9, 5, 5)});
+}
+
 TEST_CASE("record locks: a wait that would deadlock fails with EDEADLK", "[fs][locks]") {
   LockTable t;
   Results w1, w2;

@@ -128,7 +128,10 @@ const ChangeStamp* RowStamps::Lookup(std::string_view id) const {
   size_t lo = 0, hi = run_count_;  // the last run with first_id <= n
   while (lo + 1 < hi) {
     size_t mid = (lo + hi) / 2;
-    if ((*runs_)[mid].first_id <= n) lo = mid; else hi = mid;
+    if ((*runs_)[mid].first_id <= n)
+      lo = mid;
+    else
+      hi = mid;
   }
   return &(*runs_)[lo].stamp;
 }

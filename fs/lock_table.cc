@@ -146,8 +146,8 @@ LockOutcome LockTable::SetRange(const std::string& file, const RangeLock& lock, 
   return result;
 }
 
-LockOutcome LockTable::Flock(const std::string& file, uint64_t owner, uint32_t pid,
-                             LockKind kind, bool wait, Done done) {
+LockOutcome LockTable::Flock(const std::string& file, uint64_t owner, uint32_t pid, LockKind kind,
+                             bool wait, Done done) {
   Delivery out;
   LockOutcome result;
   {
@@ -155,7 +155,8 @@ LockOutcome LockTable::Flock(const std::string& file, uint64_t owner, uint32_t p
     FileLocks& f = files_[file];
     auto held = f.flocks.find(owner);
     const bool exclusive = kind == LockKind::kWrite;
-    if (kind != LockKind::kUnlock && held != f.flocks.end() && held->second.exclusive == exclusive) {
+    if (kind != LockKind::kUnlock && held != f.flocks.end() &&
+        held->second.exclusive == exclusive) {
       return result;  // already held in this mode
     }
     if (held != f.flocks.end()) {  // LOCK_UN, or a conversion: the old lock goes first

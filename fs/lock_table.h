@@ -54,7 +54,7 @@ struct RangeLock {
   uint32_t pid = 0;
   int64_t start = 0;
   int64_t end = kToEof;  // inclusive
-  uint64_t via = 0;       // record locks: the open file (handle) they were taken through
+  uint64_t via = 0;      // record locks: the open file (handle) they were taken through
   bool operator==(const RangeLock&) const = default;
 };
 
@@ -82,8 +82,8 @@ class LockTable {
   LockOutcome SetRange(const std::string& file, const RangeLock& lock, bool wait, Done done);
   // flock(2): kRead = LOCK_SH, kWrite = LOCK_EX, kUnlock = LOCK_UN; !wait = LOCK_NB
   // (EWOULDBLOCK on conflict).
-  LockOutcome Flock(const std::string& file, uint64_t owner, uint32_t pid, LockKind kind,
-                    bool wait, Done done);
+  LockOutcome Flock(const std::string& file, uint64_t owner, uint32_t pid, LockKind kind, bool wait,
+                    Done done);
 
   // Ends the arming window of a waiter (see the file comment).
   void Arm(uint64_t waiter);

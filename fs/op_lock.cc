@@ -14,8 +14,6 @@
 #include <memory>
 #include <string>
 
-#include <spdlog/spdlog.h>
-
 #include "fs/op_common.h"
 #include "fs/ops.h"
 

@@ -196,7 +196,7 @@ TEST_CASE("record locks: the last close of an open file drops the locks taken th
   t.Arm(o.waiter);
   t.ReleaseOpenFile("f", 80);
   CHECK(w.got.empty());
-  t.ReleaseOpenFile("f", 0);  // no handle: nothing
+  t.ReleaseOpenFile("f", 0);   // no handle: nothing
   t.ReleaseOpenFile("g", 70);  // another file: nothing
   CHECK(w.got.empty());
   t.ReleaseOpenFile("f", 70);
@@ -265,8 +265,7 @@ TEST_CASE("locks: an interrupted waiter gets EINTR once and takes nothing", "[fs
   CHECK(t.waiters() == 0);
 }
 
-TEST_CASE("locks: shutdown ends every waiter with the error and refuses new waits",
-          "[fs][locks]") {
+TEST_CASE("locks: shutdown ends every waiter with the error and refuses new waits", "[fs][locks]") {
   LockTable t;
   Results a, b;
   REQUIRE(t.Flock("t.csv", 1, 11, kWr, false, nullptr).err == 0);
@@ -284,8 +283,7 @@ TEST_CASE("locks: shutdown ends every waiter with the error and refuses new wait
   CHECK(t.waiters() == 0);
 }
 
-TEST_CASE("locks: threads counting under an exclusive flock never lose an update",
-          "[fs][locks]") {
+TEST_CASE("locks: threads counting under an exclusive flock never lose an update", "[fs][locks]") {
   LockTable t;
   int counter = 0;  // guarded by the flock on "c"
   auto worker = [&](uint64_t owner) {

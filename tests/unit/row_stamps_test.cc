@@ -1,4 +1,6 @@
 // Per-row change stamps (Version::RowChangedAt) and BACKING's mode/owner through the engine.
+#include "core/row_stamps.h"
+
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
@@ -6,7 +8,6 @@
 
 #include "core/engine.h"
 #include "core/env.h"
-#include "core/row_stamps.h"
 #include "tests/unit/engine_test_util.h"
 
 using csvfs::core::ChangeStamp;

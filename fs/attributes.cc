@@ -92,7 +92,9 @@ int StatInode(Filesystem& fs, uint64_t ino, struct stat* st, double* timeout) {
     }
     case NodeKind::kStatus: {
       std::string text = fs.RenderStatusText();
-      FillCommon(fs, ino, S_IFREG | 0444, text.size(), fs.Current()->mtime_ns(), st);
+      // Readable by whoever may read the table (it names BACKING and counts its rows).
+      FillCommon(fs, ino, S_IFREG | (TableMode(fs) & 0444), text.size(), fs.Current()->mtime_ns(),
+                 st);
       *timeout = 0;
       return 0;
     }

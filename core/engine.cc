@@ -279,6 +279,10 @@ Status Engine::Impl::RunCheckpoint() {
   folded_lsn = lsn;
   table = std::move(next);
   Publish(table->current());
+  if (auto st = store->dir()->Stat(store->names().name); st.ok()) {  // chmod'ed directly?
+    std::lock_guard<std::mutex> ol(own_mu);
+    ownership = FileOwnership{st->mode, st->uid, st->gid};
+  }
   journal_bytes = store->journal()->Size();
   ++checkpoints;
   last_checkpoint_ns = opt.env->NowNanos();

@@ -118,8 +118,9 @@ class Engine {
   void WhenDurable(uint64_t lsn, std::function<void(Status)> done);
   Status WaitDurable(uint64_t lsn);
 
-  // BACKING's mode and owner. Cached (read at Open, changed by SetBackingModeOwner; every
-  // checkpoint gives the new BACKING the old one's). O(1).
+  // BACKING's mode and owner. Cached: read at Open and after each checkpoint (which gives
+  // the new BACKING the old one's, so a chmod of BACKING itself shows then), changed by
+  // SetBackingModeOwner. O(1).
   FileOwnership BackingOwnership() const;
   // chmod/chown of BACKING (uid/gid UINT32_MAX: keep), through the held directory. Waits for
   // a running checkpoint, so that no checkpoint replaces BACKING by a file of the old mode.

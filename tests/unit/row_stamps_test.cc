@@ -185,4 +185,13 @@ TEST_CASE("engine: chmod/chown of BACKING shows at once and survives checkpoints
   CHECK(t.Backing().mode == 0640);
   CHECK(t.Backing().gid == 1234);
   CHECK(t.engine->BackingOwnership().mode == 0640);
+  // A chmod of BACKING itself (not through the engine) shows after the next checkpoint.
+  auto d = t.env->OpenDirectory("/d");
+  REQUIRE(d.ok());
+  REQUIRE(d.value()->SetModeOwner("t.csv", 0600, UINT32_MAX, UINT32_MAX).ok());
+  CHECK(t.engine->BackingOwnership().mode == 0640);
+  REQUIRE(t.engine->Append("3,c\n", 1).ok());
+  REQUIRE(t.engine->Checkpoint().ok());
+  CHECK(t.engine->BackingOwnership().mode == 0600);
+  CHECK(t.Backing().mode == 0600);
 }

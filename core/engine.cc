@@ -55,6 +55,9 @@ struct Engine::Impl {
   std::thread checkpointer;
   bool threads_started = false;
 
+  mutable std::mutex own_mu;  // guards ownership
+  FileOwnership ownership;
+
   // Stats.
   std::atomic<uint64_t> commits{0}, conflicts{0}, refused{0}, checkpoints{0}, fsyncs{0};
   std::atomic<uint64_t> journal_bytes{0};
@@ -253,6 +256,7 @@ Status Engine::Impl::RunCheckpoint() {
   Status s = next->LoadLayout(ck->file, ck->layout, next_id);
   if (!s.ok()) return give_up(s, false);
   next->SetCounters(v->number(), v->lineage(), v->mtime_ns());
+  next->CarryStamps(*v);  // rows keep the times of their last change
   std::string first_frames;
   {
     std::lock_guard<std::mutex> l(write_mu);
@@ -285,6 +289,10 @@ Status Engine::Impl::RunCheckpoint() {
   table = std::move(next);
   Publish(table->current());
   opt.env->ReleaseFreeMemory();
+  if (auto st = store->dir()->Stat(store->names().name); st.ok()) {  // chmod'ed directly?
+    std::lock_guard<std::mutex> ol(own_mu);
+    ownership = FileOwnership{st->mode, st->uid, st->gid};
+  }
   journal_bytes = store->journal()->Size();
   ++checkpoints;
   last_checkpoint_ns = opt.env->NowNanos();
@@ -367,6 +375,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   impl->last_time = impl->table->current()->mtime_ns();
   impl->journal_bytes = rec.journal_bytes;
   impl->Publish(impl->table->current());
+  if (auto st = impl->store->dir()->Stat(impl->store->names().name); st.ok()) {
+    impl->ownership = FileOwnership{st->mode, st->uid, st->gid};
+  }
   if (!rec.note.empty()) spdlog::warn("{}: {}", options.backing_path, rec.note);
   if (rec.replayed > 0) {
     spdlog::info("{}: replayed {} journaled changes", options.backing_path, rec.replayed);
@@ -535,6 +546,26 @@ void Engine::RequestCheckpoint() {
   std::lock_guard<std::mutex> l(impl_->ckpt_mu);
   impl_->ckpt_requested = true;
   impl_->ckpt_cv.notify_one();
+}
+
+FileOwnership Engine::BackingOwnership() const {
+  std::lock_guard<std::mutex> l(impl_->own_mu);
+  return impl_->ownership;
+}
+
+Status Engine::SetBackingModeOwner(uint32_t mode, uint32_t uid, uint32_t gid) {
+  Impl& d = *impl_;
+  if (d.opt.read_only) return Status::ReadOnly("mounted read-only");
+  std::lock_guard<std::mutex> run(d.ckpt_run_mu);  // not between a checkpoint's copy and rename
+  Directory* dir = d.store->dir();
+  const std::string& name = d.store->names().name;
+  Status s = dir->SetModeOwner(name, mode, uid, gid);
+  if (!s.ok()) return s;
+  auto st = dir->Stat(name);
+  if (!st.ok()) return st.status();
+  std::lock_guard<std::mutex> l(d.own_mu);
+  d.ownership = FileOwnership{st->mode, st->uid, st->gid};
+  return Status::Ok();
 }
 
 Status Engine::Close() {

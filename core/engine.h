@@ -59,6 +59,13 @@ struct CommitResult {
   std::vector<Conflict> conflicts;  // rewrite merges only
 };
 
+// BACKING's permission bits and owner: what the table shows.
+struct FileOwnership {
+  uint32_t mode = 0644;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
 struct EngineStats {
   uint64_t version = 0, rows = 0, size = 0;
   uint64_t journal_bytes = 0, commits = 0, conflicts = 0, refused = 0;
@@ -113,6 +120,15 @@ class Engine {
   // from another thread). Group commit: waiters that arrive together share one fdatasync.
   void WhenDurable(uint64_t lsn, std::function<void(Status)> done);
   Status WaitDurable(uint64_t lsn);
+
+  // BACKING's mode and owner. Cached: read at Open and after each checkpoint (which gives
+  // the new BACKING the old one's, so a chmod of BACKING itself shows then), changed by
+  // SetBackingModeOwner. O(1).
+  FileOwnership BackingOwnership() const;
+  // chmod/chown of BACKING (uid/gid UINT32_MAX: keep), through the held directory. Waits for
+  // a running checkpoint, so that no checkpoint replaces BACKING by a file of the old mode.
+  // kReadOnly on a read-only mount; the OS's error (kNotPermitted, ...) otherwise.
+  Status SetBackingModeOwner(uint32_t mode, uint32_t uid, uint32_t gid);
 
   Status Checkpoint();  // folds the journal into BACKING now
   // Asks the background checkpointer to fold the journal soon (without waiting for it): safe

@@ -79,6 +79,10 @@ class Directory {
   // Opens (creating with mode 0600 if missing) `name` for appending.
   virtual Result<std::unique_ptr<WritableFile>> OpenAppend(const std::string& name) = 0;
   virtual Result<FileInfo> Stat(const std::string& name) = 0;
+  // chmod/chown of the existing file `name` (opened O_NOFOLLOW, then fchmod/fchown: never
+  // through a symlink). uid/gid of UINT32_MAX leave that id unchanged. kNotFound if missing.
+  virtual Status SetModeOwner(const std::string& name, uint32_t mode, uint32_t uid,
+                              uint32_t gid) = 0;
   virtual Status Rename(const std::string& from, const std::string& to) = 0;
   virtual Status Remove(const std::string& name) = 0;
   // Makes creates, renames and removes in this directory durable (fsync of the directory).

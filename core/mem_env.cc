@@ -136,6 +136,17 @@ class MemDirectory final : public Directory {
   Result<std::unique_ptr<WritableFile>> CreateExclusive(const std::string& name) override;
   Result<std::unique_ptr<WritableFile>> OpenAppend(const std::string& name) override;
   Result<FileInfo> Stat(const std::string& name) override;
+  Status SetModeOwner(const std::string& name, uint32_t mode, uint32_t uid,
+                      uint32_t gid) override {
+    CSVFS_RETURN_IF_ERROR(CheckPlainName(name));
+    std::lock_guard<std::mutex> lock(fs_->mu);
+    std::shared_ptr<MemFile> file = Find(name);
+    if (!file) return NotFound("chmod", name);
+    file->mode = mode & 07777;
+    if (uid != UINT32_MAX) file->uid = uid;  // UINT32_MAX: keep
+    if (gid != UINT32_MAX) file->gid = gid;
+    return Status::Ok();
+  }
   Status Rename(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& name) override;
   Status Sync() override { return Status::Ok(); }

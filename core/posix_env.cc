@@ -273,6 +273,8 @@ class PosixDirectory final : public Directory {
   Result<std::unique_ptr<WritableFile>> CreateExclusive(const std::string& name) override;
   Result<std::unique_ptr<WritableFile>> OpenAppend(const std::string& name) override;
   Result<FileInfo> Stat(const std::string& name) override;
+  Status SetModeOwner(const std::string& name, uint32_t mode, uint32_t uid,
+                      uint32_t gid) override;
   Status Rename(const std::string& from, const std::string& to) override;
   Status Remove(const std::string& name) override;
   Status Sync() override;
@@ -367,6 +369,24 @@ Result<FileInfo> PosixDirectory::Stat(const std::string& name) {
   info.inode = stx.stx_ino;
   info.nlink = stx.stx_nlink;
   return info;
+}
+
+Status PosixDirectory::SetModeOwner(const std::string& name, uint32_t mode, uint32_t uid,
+                                    uint32_t gid) {
+  CSVFS_RETURN_IF_ERROR(CheckPlainName(name));
+  const int fd = OpenAt(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", PathOf(name));
+  const uid_t new_uid = uid == UINT32_MAX ? static_cast<uid_t>(-1) : uid;
+  const gid_t new_gid = gid == UINT32_MAX ? static_cast<gid_t>(-1) : gid;
+  Status s;
+  if ((new_uid != static_cast<uid_t>(-1) || new_gid != static_cast<gid_t>(-1)) &&
+      ::fchown(fd, new_uid, new_gid) != 0) {
+    s = ErrnoStatus(errno, "fchown", PathOf(name));
+  }
+  // After fchown, which clears set-id bits.
+  if (s.ok() && ::fchmod(fd, mode & 07777) != 0) s = ErrnoStatus(errno, "fchmod", PathOf(name));
+  ::close(fd);
+  return s;
 }
 
 Status PosixDirectory::Rename(const std::string& from, const std::string& to) {

@@ -10,6 +10,10 @@ namespace csvfs::core {
 struct Table::Draft {
   std::shared_ptr<Version> v;
   bool changed_middle = false;  // anything but an append at the end
+  std::vector<std::string> stamped;  // ids whose content this op changed
+  std::vector<std::string> erased;   // ids this op removed
+  bool prune_stamps = false;         // a rewrite: drop the stamps of rows it removed
+  uint64_t appended_from = 0;        // numeric mode: the first id this op appended
 };
 
 namespace {
@@ -50,6 +54,15 @@ void Table::SetCounters(uint64_t number, uint64_t lineage, int64_t mtime_ns) {
   v->number_ = number;
   v->lineage_ = lineage;
   v->mtime_ns_ = mtime_ns;
+  v->base_stamp_ = ChangeStamp{number, mtime_ns};
+  v->stamps_ = RowStamps();
+  current_ = v;
+}
+
+void Table::CarryStamps(const Version& from) {
+  auto v = std::make_shared<Version>(*current_);
+  v->base_stamp_ = from.base_stamp_;
+  v->stamps_ = from.stamps_;
   current_ = v;
 }
 
@@ -523,6 +536,7 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
     if (!ref) return Status::Corruption("delete of missing row '" + id + "'");
     CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, nullptr));
     if (key_mode()) key_index_.erase(id);
+    d->erased.push_back(id);
     d->changed_middle = true;
   }
   for (const auto& row : op.updates) {
@@ -533,13 +547,18 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
     const size_t lead = LeadingBlankBytes(old), trail = TrailingBlankBytes(old);
     std::string content = std::string(old.substr(0, lead)) + row.bytes;
     if (trail > 0) content += old.substr(old.size() - trail);
+    const bool same = v.RowBytes(*ref).has_value() && old == content;
     CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, std::make_shared<const std::string>(std::move(content))));
+    std::string new_id = row.id;
     if (key_mode()) {
       auto key = KeyOf(row.bytes);
       if (!key.ok()) return Status::Corruption("update without a valid key");
       key_index_.erase(row.id);
       key_index_[key.value()] = *ref;
+      new_id = key.value();
     }
+    if (new_id != row.id) d->erased.push_back(row.id);
+    if (!same || new_id != row.id) d->stamped.push_back(std::move(new_id));
     d->changed_middle = true;
   }
   if (!op.appends.empty()) {
@@ -555,10 +574,16 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
     FixMissingEol(d);
     const std::string blanks = TakeTrailingBlanks(d);
     for (size_t i = 0; i < op.appends.size(); ++i) {
+      const RowData& row = op.appends[i];
       if (i == 0 && !blanks.empty()) {
-        AppendRow(d, RowData{op.appends[0].id, blanks + op.appends[0].bytes});
+        AppendRow(d, RowData{row.id, blanks + row.bytes});
       } else {
-        AppendRow(d, op.appends[i]);
+        AppendRow(d, row);
+      }
+      if (key_mode()) {
+        d->stamped.push_back(row.id);
+      } else if (d->appended_from == 0) {
+        d->appended_from = NumericId(row.id);  // the op's ids are consecutive
       }
     }
   }
@@ -632,6 +657,8 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
       if (!kept) return Status::Corruption("rewrite keeps missing row '" + e.id + "'");
       add(*kept, id, true, last);
     } else {
+      auto old = RowBytes(e.id);  // still the version before the rewrite
+      if (!old || *old != e.bytes) d->stamped.push_back(e.id);
       add(e.bytes, id, false, last);
     }
   }
@@ -649,6 +676,7 @@ Status Table::ApplyRewrite(const Op& op, Draft* d) {
   if (n > 0 && !block->Row(n - 1).ends_with('\n')) unterminated_row_ = RowRef{block->seq(), uint32_t(n - 1)};
   append_block_ = block;
   d->changed_middle = true;
+  d->prune_stamps = true;
   return Status::Ok();
 }
 
@@ -678,7 +706,8 @@ Status Table::Apply(const Op& op) {
   const uint32_t saved_seq = next_seq_;
   const uint64_t saved_id = next_id_;
   const int saved_key_column = key_column_;
-  Draft d{std::make_shared<Version>(*current_)};
+  Draft d;
+  d.v = std::make_shared<Version>(*current_);
   Snapshot before = current_;
   Status s = op.type == Op::Type::kRewrite ? ApplyRewrite(op, &d) : ApplyChange(op, &d);
   if (!s.ok()) {
@@ -695,7 +724,24 @@ Status Table::Apply(const Op& op) {
   // Make Find() and friends (which read current_) see the new state.
   current_ = d.v;
   if (op.type == Op::Type::kRewrite) RebuildKeyIndex();
+  Stamp(op, &d);
   return Status::Ok();
+}
+
+void Table::Stamp(const Op& op, Draft* d) {
+  Version& v = *d->v;
+  for (const auto& id : d->erased) v.stamps_ = v.stamps_.Erase(id);
+  if (d->prune_stamps) {  // O(k log k): only rows changed since the load are visited
+    std::vector<std::string> gone;
+    v.stamps_.ForEach([&](std::string_view id, ChangeStamp) {
+      if (!Find(id)) gone.emplace_back(id);
+      return true;
+    });
+    for (const auto& id : gone) v.stamps_ = v.stamps_.Erase(id);
+  }
+  const ChangeStamp now{v.number_, op.time_ns};
+  for (const auto& id : d->stamped) v.stamps_ = v.stamps_.Set(id, now);
+  if (d->appended_from != 0) v.stamps_ = v.stamps_.AddAppendRun(d->appended_from, now);
 }
 
 }  // namespace csvfs::core

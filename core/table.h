@@ -53,7 +53,11 @@ class Table {
   Status LoadLayout(std::shared_ptr<const ReadOnlyFile> file, const CheckpointLayout& layout,
                     uint64_t next_id);
   // Version number, lineage and mtime the next published Version continues from.
+  // Also makes (number, mtime_ns) the stamp of every row not changed after this call.
   void SetCounters(uint64_t number, uint64_t lineage, int64_t mtime_ns);
+  // Takes over the per-row change stamps of `from` (an earlier Table's version of the same
+  // rows, e.g. before a checkpoint reloaded them from the new file).
+  void CarryStamps(const Version& from);
 
   const Snapshot& current() const { return current_; }
   uint64_t next_id() const { return next_id_; }
@@ -100,6 +104,7 @@ class Table {
   Status SetRow(Draft* d, RowRef ref, std::shared_ptr<const std::string> content);
   void FixMissingEol(Draft* d);
   std::string TakeTrailingBlanks(Draft* d);
+  void Stamp(const Op& op, Draft* d);
   void RebuildKeyIndex();
   uint64_t NumericId(std::string_view id) const;
 

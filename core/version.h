@@ -15,6 +15,7 @@
 #include "core/csv.h"
 #include "core/override_tree.h"
 #include "core/row_block.h"
+#include "core/row_stamps.h"
 
 namespace csvfs::core {
 
@@ -54,6 +55,17 @@ class Version {
   // Bytes of the row at `ref` in this version (empty optional if deleted / not visible).
   std::optional<std::string_view> RowBytes(RowRef ref) const;
 
+  // The commit that last changed row `id`'s content (inserted, updated, re-keyed), for its
+  // mtime and version number. Rows nobody changed since the table was loaded report the
+  // load's stamp (the version number then and BACKING's mtime); checkpoints keep the stamps.
+  // O(log k) for k rows changed since the load; says nothing about whether `id` exists.
+  ChangeStamp RowChangedAt(std::string_view id) const {
+    const ChangeStamp* s = stamps_.Lookup(id);
+    return s != nullptr ? *s : base_stamp_;
+  }
+  uint64_t changed_rows() const { return stamps_.size(); }  // rows stamped one by one
+  uint64_t append_runs() const { return stamps_.append_runs(); }
+
  private:
   friend class Table;
   uint64_t number_ = 0;
@@ -67,6 +79,8 @@ class Version {
   std::shared_ptr<const std::string> header_;
   std::vector<BlockRange> blocks_;
   OverrideTree overrides_;
+  RowStamps stamps_;         // rows changed since the load
+  ChangeStamp base_stamp_;   // every other row
 
   void IdOf(RowRef ref, std::string_view bytes, std::string* out) const;
 };

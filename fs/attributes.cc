@@ -20,8 +20,9 @@ void FillCommon(const Filesystem& fs, uint64_t ino, mode_t mode, uint64_t size, 
   st->st_ino = ino;
   st->st_mode = mode;
   st->st_nlink = S_ISDIR(mode) ? 2 : 1;
-  st->st_uid = fs.owner_uid();
-  st->st_gid = fs.owner_gid();
+  const core::FileOwnership own = fs.Ownership();
+  st->st_uid = own.uid;
+  st->st_gid = own.gid;
   st->st_size = static_cast<off_t>(size);
   st->st_blksize = kPreferredIoBytes;
   st->st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
@@ -30,8 +31,18 @@ void FillCommon(const Filesystem& fs, uint64_t ino, mode_t mode, uint64_t size, 
   st->st_atim = st->st_mtim;
 }
 
-mode_t FileMode(const Filesystem& fs) { return S_IFREG | (fs.read_only() ? 0444 : 0644); }
-mode_t DirMode(const Filesystem& fs) { return S_IFDIR | (fs.read_only() ? 0555 : 0755); }
+// The table shows BACKING's permission bits (without write bits on a ro mount); row files the
+// same without exec bits; the root and rows/ grant search (x) to whoever may read the table,
+// so that the users the table's mode admits can also make scratch files and remove rows.
+mode_t TableMode(const Filesystem& fs) {
+  mode_t m = fs.Ownership().mode & 07777;
+  return fs.read_only() ? m & ~mode_t{0222} : m;
+}
+mode_t FileMode(const Filesystem& fs) { return S_IFREG | (TableMode(fs) & 0666); }
+mode_t DirMode(const Filesystem& fs) {
+  mode_t m = TableMode(fs) & 0777;
+  return S_IFDIR | m | ((m & 0444) >> 2);
+}
 
 }  // namespace
 
@@ -44,7 +55,7 @@ core::Snapshot TableVersionFor(Filesystem& fs, uint64_t ino) {
 }
 
 void FillTableAttr(const Filesystem& fs, uint64_t ino, const core::Version& v, struct stat* st) {
-  FillCommon(fs, ino, FileMode(fs), v.size(), v.mtime_ns(), st);
+  FillCommon(fs, ino, S_IFREG | TableMode(fs), v.size(), v.mtime_ns(), st);
 }
 
 void FillRowAttr(const Filesystem& fs, uint64_t ino, uint64_t size, int64_t mtime_ns,
@@ -74,7 +85,9 @@ int StatInode(Filesystem& fs, uint64_t ino, struct stat* st, double* timeout) {
     }
     case NodeKind::kStatus: {
       std::string text = fs.RenderStatusText();
-      FillCommon(fs, ino, S_IFREG | 0444, text.size(), fs.Current()->mtime_ns(), st);
+      // Readable by whoever may read the table (it names BACKING and counts its rows).
+      FillCommon(fs, ino, S_IFREG | (TableMode(fs) & 0444), text.size(), fs.Current()->mtime_ns(),
+                 st);
       *timeout = 0;
       return 0;
     }
@@ -96,7 +109,8 @@ int StatInode(Filesystem& fs, uint64_t ino, struct stat* st, double* timeout) {
       core::Snapshot v = fs.Current();
       auto content = fs.RowText(info->row_id);
       if (!content && !fs.reservations().IsReserved(info->row_id)) return ENOENT;
-      FillRowAttr(fs, ino, content ? content->size() : 0, v->mtime_ns(), st);
+      FillRowAttr(fs, ino, content ? content->size() : 0,
+                  v->RowChangedAt(info->row_id).time_ns, st);
       *timeout = kRowTimeout;
       return 0;
     }

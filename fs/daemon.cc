@@ -118,6 +118,9 @@ ExitCode RunDaemon(const Options& o) {
   auto opened = core::Engine::Open(eo);
   if (!opened.ok()) return OpenFailure(eo.backing_path, opened.status());
   fs.AttachEngine(std::move(opened.value()));
+  // The kernel applies each caller's umask to the modes of files made in the mount; the
+  // daemon's own must not narrow them again (its own files get explicit modes).
+  umask(0);
   {
     std::unique_ptr<Sidecar> sidecar;
     std::string why;
@@ -169,6 +172,7 @@ ExitCode RunDaemon(const Options& o) {
                fs.engine().Current()->row_count());
 
   int rc = RunLoop(session.se, o);
+  fs.locks().Shutdown(EIO);  // lock waiters still blocked: the mount is gone
 
   fs.set_invalidator(nullptr);
   notifier.Stop();

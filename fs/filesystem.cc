@@ -30,6 +30,11 @@ void Filesystem::AttachEngine(std::unique_ptr<core::Engine> engine) { engine_ = 
 
 std::unique_ptr<core::Engine> Filesystem::DetachEngine() { return std::move(engine_); }
 
+core::FileOwnership Filesystem::Ownership() const {
+  if (engine_ != nullptr) return engine_->BackingOwnership();
+  return core::FileOwnership{0644, uid_, gid_};
+}
+
 uint64_t Filesystem::max_image_bytes() const { return engine_->options().max_image_bytes; }
 
 std::optional<std::string> Filesystem::RowText(std::string_view id) {
@@ -91,6 +96,8 @@ AdapterStats Filesystem::Stats() const {
     if (Sidecar::List(sidecar_->root_fd(), &entries) == 0) s.other_files = entries.size();
   }
   s.refused = refused_.load(std::memory_order_relaxed);
+  s.locked_files = locks_.files();
+  s.lock_waiters = locks_.waiters();
   s.pid = static_cast<int64_t>(getpid());
   s.recent_refusals = refusals_.Recent();
   return s;

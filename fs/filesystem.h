@@ -20,6 +20,7 @@
 #include "fs/inode_table.h"
 #include "fs/invalidator.h"
 #include "fs/key_reservations.h"
+#include "fs/lock_table.h"
 #include "fs/options.h"
 #include "fs/pid_snapshots.h"
 #include "fs/process_id.h"
@@ -64,6 +65,8 @@ class Filesystem {
   bool read_only() const { return options_.read_only; }
   uint32_t owner_uid() const { return uid_; }
   uint32_t owner_gid() const { return gid_; }
+  // BACKING's mode and owner (the engine's, or the daemon's ids and 0644 before it is attached).
+  core::FileOwnership Ownership() const;
   uint64_t max_image_bytes() const;
 
   InodeTable& inodes() { return inodes_; }
@@ -73,6 +76,7 @@ class Filesystem {
   DeviceIoState& device_io() { return device_io_; }
   ProcessIds& processes() { return processes_; }
   const LineageLog& lineages() const { return lineages_; }
+  LockTable& locks() { return locks_; }
 
   // The text of rows/<id>: the record as it stands in the table plus the table's line ending
   // (supplied when the record is the last one and has none). nullopt if there is no such row.
@@ -108,6 +112,7 @@ class Filesystem {
   DeviceIoState device_io_;
   ProcessIds processes_;
   LineageLog lineages_;
+  LockTable locks_;
   std::atomic<uint64_t> refused_{0};
   RefusalLog refusals_;  // the last few, for .csvfs-status
 };

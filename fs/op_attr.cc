@@ -3,6 +3,8 @@
 #include <cstring>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
 #include "fs/attributes.h"
 #include "fs/durable_reply.h"
 #include "fs/op_common.h"
@@ -22,11 +24,13 @@ bool HandleAttr(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi, struct
     return false;
   }
   double timeout;
-  if (StatInode(fs, ino, st, &timeout) != 0) std::memset(st, 0, sizeof *st);
+  if (StatInode(fs, ino, st, &timeout) != 0) {
+    std::memset(st, 0, sizeof *st);
+    st->st_mode = S_IFREG | 0644;
+  }
   std::lock_guard<std::mutex> l(h->mu);
   if (h->image == nullptr) return false;
   st->st_ino = ino;
-  st->st_mode = S_IFREG | 0644;
   st->st_nlink = 1;
   st->st_size = static_cast<off_t>(h->image->size());
   st->st_blocks = static_cast<blkcnt_t>((h->image->size() + 511) / 512);
@@ -106,7 +110,7 @@ void TruncateRow(Request& r, fuse_ino_t ino, const std::string& id, uint64_t siz
   }
   if (size == content->size()) {
     struct stat st;
-    FillRowAttr(fs, ino, size, fs.Current()->mtime_ns(), &st);
+    FillRowAttr(fs, ino, size, fs.Current()->RowChangedAt(id).time_ns, &st);
     r.ReplyAttr(st, kRowTimeout);
     return;
   }
@@ -119,9 +123,48 @@ void TruncateRow(Request& r, fuse_ino_t ino, const std::string& id, uint64_t siz
   }
   fs.OnCommit(*res);
   struct stat st;
-  FillRowAttr(fs, ino, size, res->version->mtime_ns(), &st);
+  FillRowAttr(fs, ino, size, res->version->RowChangedAt(id).time_ns, &st);
   ReplyWhenDurable(r, res->lsn, "truncate",
                    [st](fuse_req_t req) { fuse_reply_attr(req, &st, kRowTimeout); });
+}
+
+// chmod/chown of the table: applied to BACKING. The daemon (often root) does it, so it
+// checks what the kernel would: only root or BACKING's owner may chmod; only root may give
+// the table another owner; the owner may only give it its own (primary) group.
+void SetTableOwnership(Request& r, const struct stat* attr, int to_set) {
+  Filesystem& fs = r.fs();
+  const core::FileOwnership own = fs.Ownership();
+  const bool root = r.uid() == 0;
+  uint32_t mode = own.mode, uid = UINT32_MAX, gid = UINT32_MAX;
+  if (to_set & FUSE_SET_ATTR_MODE) mode = attr->st_mode & 07777;
+  if ((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != own.uid) uid = attr->st_uid;
+  if ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != own.gid) gid = attr->st_gid;
+  const char* why = nullptr;
+  if (!root && r.uid() != own.uid) {
+    why = "only the owner of the table or root may change its mode or owner";
+  } else if (!root && uid != UINT32_MAX) {
+    why = "only root may give the table another owner";
+  } else if (!root && gid != UINT32_MAX && gid != r.gid()) {
+    why = "the owner may only give the table its own group";
+  }
+  if (why != nullptr) {
+    fs.Refuse(r.pid(), (to_set & FUSE_SET_ATTR_MODE) ? "chmod" : "chown", fs.table_name(), EPERM,
+              why);
+    r.ReplyErr(EPERM);
+    return;
+  }
+  if (!root && (to_set & FUSE_SET_ATTR_MODE) == 0 && gid != UINT32_MAX) {
+    mode &= ~uint32_t{S_ISUID | S_ISGID};  // as chown(2) by an unprivileged owner
+  }
+  core::Status s = fs.engine().SetBackingModeOwner(mode, uid, gid);
+  if (!s.ok()) {
+    fs.LogRefused(r.pid(), (to_set & FUSE_SET_ATTR_MODE) ? "chmod" : "chown", fs.table_name(), s);
+    ReplyStatus(r, s);
+    return;
+  }
+  const core::FileOwnership now = fs.Ownership();
+  spdlog::info("pid {} set the mode/owner of {} to {:o} {}:{}", r.pid(), fs.backing_path(),
+               now.mode, now.uid, now.gid);
 }
 
 // Replies with the attributes of an open handle's version, else of the inode's current one.
@@ -192,8 +235,14 @@ void Setattr(Request& r, fuse_ino_t ino, struct stat* attr, int to_set, fuse_fil
     }
     return;
   }
-  // mode, owner and times of the table, rows and directories are fixed: accepted (so
-  // `touch` and tools that copy attributes succeed) and ignored; no byte changes.
+  if (info->kind == NodeKind::kTable &&
+      (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) != 0) {
+    SetTableOwnership(r, attr, to_set);
+    if (r.done()) return;
+  }
+  // Times, and the mode and owner of rows and directories (which follow the table's), are
+  // accepted (so `touch` and tools that copy attributes succeed) and ignored: no byte
+  // changes, and mtimes stay those of the commits that changed the content.
   ReplyAttrOf(r, ino, fi);
 }
 

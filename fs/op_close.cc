@@ -32,6 +32,7 @@ void CommitAndReply(Request& r, fuse_file_info* fi, CommitPoint point, const cha
 }  // namespace
 
 void Flush(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
+  ReleaseRecordLocks(r.fs(), ino, fi);  // POSIX: any close drops the process's record locks
   CommitAndReply(r, fi, CommitPoint::kFlush, "close");
 }
 
@@ -47,6 +48,7 @@ void Fsync(Request& r, fuse_ino_t ino, int datasync, fuse_file_info* fi) {
 
 void Release(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
   Filesystem& fs = r.fs();
+  ReleaseLocksOnRelease(fs, ino, fi);
   std::shared_ptr<Handle> h = fi != nullptr ? fs.handles().Remove(fi->fh) : nullptr;
   if (h != nullptr) {
     // Errors are logged by the committer; release cannot report them.

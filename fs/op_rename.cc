@@ -102,8 +102,10 @@ void CopyTableTo(Request& r, const std::string& to, bool noreplace) {
   const std::string tmp = ".csvfs-copy." + std::to_string(r.pid()) + "." + std::to_string(cur->number());
   UniqueFd file;
   bool created = false;
-  int err = Sidecar::CreateFile(dir, tmp, O_WRONLY | O_EXCL, fs.read_only() ? 0444 : 0644,
-                                r.uid(), r.gid(), &file, &created);
+  const core::FileOwnership own = fs.Ownership();  // a backup keeps the table's mode and owner
+  int err = Sidecar::CreateFile(dir, tmp, O_WRONLY | O_EXCL,
+                                own.mode & (fs.read_only() ? 07555 : 07777), own.uid, own.gid,
+                                &file, &created);
   if (err == 0) err = WriteVersion(*cur, file.get());
   if (err == 0) {
     struct timespec times[2];

@@ -22,6 +22,10 @@ void Init(void* userdata, fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
   if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
   conn->want &= ~FUSE_CAP_EXPORT_SUPPORT;
+  // Locks are kept by the daemon per table (fs/lock_table.h): the kernel's own would be per
+  // inode, and commits give the table new inodes.
+  if (conn->capable & FUSE_CAP_FLOCK_LOCKS) conn->want |= FUSE_CAP_FLOCK_LOCKS;
+  if (conn->capable & FUSE_CAP_POSIX_LOCKS) conn->want |= FUSE_CAP_POSIX_LOCKS;
   // Table readers use direct_io (fs/device_io.h says why); MAP_SHARED needs the kernel's
   // DIRECT_IO_ALLOW_MMAP, which fs/device_io.cc asks for in the INIT reply.
   auto* fs = static_cast<Filesystem*>(userdata);

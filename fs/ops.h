@@ -3,7 +3,10 @@
 // Request (or detaches it for a delayed reply). fs/ops_table.cc wires them into libfuse.
 #pragma once
 
+#include <fcntl.h>
 #include <fuse_lowlevel.h>
+
+#include <string>
 
 #include "fs/request.h"
 
@@ -60,6 +63,18 @@ void Mkdir(Request& r, fuse_ino_t parent, const char* name, mode_t mode);
 void Symlink(Request& r, const char* link, fuse_ino_t parent, const char* name);
 void Link(Request& r, fuse_ino_t ino, fuse_ino_t newparent, const char* newname);
 void Readlink(Request& r, fuse_ino_t ino);
+
+// op_lock.cc
+void Getlk(Request& r, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock);
+void Setlk(Request& r, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, int sleep);
+void Flock(Request& r, fuse_ino_t ino, fuse_file_info* fi, int op);
+// The LockTable key of an inode: the table's name for every inode of the table.
+std::string LockKeyOf(Filesystem& fs, fuse_ino_t ino);
+// flush (every close): the closing process's record locks on the file go.
+void ReleaseRecordLocks(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi);
+// release (last close of an open file): its flock (fi->flock_release) and the record locks
+// taken through it (OFD locks) go.
+void ReleaseLocksOnRelease(Filesystem& fs, fuse_ino_t ino, const fuse_file_info* fi);
 
 // The low-level operations table (the one wiring table).
 const fuse_lowlevel_ops& LowLevelOps();

@@ -48,6 +48,9 @@ fuse_lowlevel_ops MakeOps() {
   o.statfs = Run<Statfs>;
   o.access = Run<Access>;
   o.create = Run<Create>;
+  o.getlk = Run<Getlk>;
+  o.setlk = Run<Setlk>;
+  o.flock = Run<Flock>;
   return o;
 }
 

@@ -37,6 +37,8 @@ std::string RenderStatus(const core::EngineStats& e, const AdapterStats& a,
     << "refused_writes: " << (e.refused + a.refused) << "\n"
     << "open_handles: " << a.open_handles << "\n"
     << "other_files: " << a.other_files << "\n"
+    << "locked_files: " << a.locked_files << "\n"
+    << "lock_waiters: " << a.lock_waiters << "\n"
     << "read_only: " << (e.read_only ? "yes" : "no");
   if (e.read_only && !e.read_only_reason.empty()) o << " (" << e.read_only_reason << ")";
   o << "\n";

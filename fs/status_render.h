@@ -17,6 +17,8 @@ struct AdapterStats {
   uint64_t open_handles = 0;
   uint64_t other_files = 0;
   uint64_t refused = 0;  // changes refused at the adapter (before reaching the engine)
+  uint64_t locked_files = 0;  // files with a flock or record lock held (fs/lock_table.h)
+  uint64_t lock_waiters = 0;  // lock requests waiting for a lock
   int64_t pid = 0;       // the daemon's process id (mount-helpers/csvfs-umount waits for it)
   std::vector<Refusal> recent_refusals;  // oldest first
 };

@@ -13,7 +13,7 @@ it_init "$@"
 command -v mount.fuse3 >/dev/null || skip "no mount.fuse3 (package fuse3)"
 UMOUNT=$IT_DIR/../../mount-helpers/csvfs-umount
 
-for extra in "" ",drop_privileges"; do
+for extra in "" ",drop_privileges" ",allow_other,default_permissions"; do  # the last: the documented line
   printf 'id,name\n1,a\n' >"$B"
   printf 'id,name\n1,a\n2,"b, c"\n' >"$T/expected"
   IT_EXTRA_MOUNTS+=("$M")

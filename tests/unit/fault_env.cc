@@ -275,6 +275,19 @@ class FaultDirectory final : public core::Directory {
     return core::FileInfo{.size = node->bytes.size(), .mode = node->mode, .uid = node->uid,
                           .gid = node->gid, .mtime_ns = node->mtime_ns, .inode = node->inode};
   }
+  // Not counted; durable at once (as metadata changes are on a journaling file system).
+  Status SetModeOwner(const std::string& name, uint32_t mode, uint32_t uid,
+                      uint32_t gid) override {
+    CSVFS_RETURN_IF_ERROR(core::CheckPlainName(name));
+    std::lock_guard<std::mutex> lock(st_->mu);
+    CSVFS_RETURN_IF_ERROR(Alive());
+    std::shared_ptr<Node> node = Find(name);
+    if (!node) return NotFound("chmod", name);
+    node->mode = mode & 07777;
+    if (uid != UINT32_MAX) node->uid = uid;  // UINT32_MAX: keep
+    if (gid != UINT32_MAX) node->gid = gid;
+    return Status::Ok();
+  }
   Status Rename(const std::string& from, const std::string& to) override {
     CSVFS_RETURN_IF_ERROR(core::CheckPlainName(from));
     CSVFS_RETURN_IF_ERROR(core::CheckPlainName(to));

@@ -326,7 +326,10 @@ TEST_CASE("fs: status rendering", "[fs]") {
   a.refused = 3;
   a.other_files = 4;
   a.pid = 4321;
+  a.locked_files = 2;
+  a.lock_waiters = 1;
   std::string text = fs::RenderStatus(e, a, "/data/t.csv", "close");
+  CHECK(text.find("locked_files: 2\nlock_waiters: 1\n") != std::string::npos);
   CHECK(text.find("pid: 4321\n") != std::string::npos);
   CHECK(text.find("rows: 12\n") != std::string::npos);
   CHECK(text.find("version: 7\n") != std::string::npos);

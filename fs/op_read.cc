@@ -62,8 +62,15 @@ void ReadTable(Request& r, Handle& h, size_t size, off_t off) {
     snap = h.snap;
   }
   std::vector<std::string_view> pieces;
-  ReadFollowing(snap, after, static_cast<uint64_t>(off), size,
-                [&pieces](std::string_view p) { pieces.push_back(p); });
+  uint64_t got = 0;
+  ReadFollowing(snap, after, static_cast<uint64_t>(off), size, [&](std::string_view p) {
+    pieces.push_back(p);
+    got += p.size();
+  });
+  // Read through to the end of a version of its lineage: the process saw those rows.
+  if (after.empty() && static_cast<uint64_t>(off) + got >= snap->size()) {
+    fs.pid_snapshots().NoteReadThrough(pid, snap);
+  }
   if (pieces.size() == 1) {
     r.ReplyBuf(pieces[0].data(), pieces[0].size());  // `snap` and `after` keep the bytes alive
     return;

@@ -23,6 +23,19 @@ void PidSnapshots::NoteRead(uint32_t pid, core::Snapshot snapshot) {
   MaybeSweep();
 }
 
+void PidSnapshots::NoteReadThrough(uint32_t pid, core::Snapshot snapshot) {
+  if (snapshot == nullptr) return;
+  const uint64_t start = start_time_(pid);
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = index_.find(pid);
+  if (it == index_.end()) return;
+  Entry& e = *it->second;
+  if (e.start == start && e.snap->lineage() == snapshot->lineage() &&
+      e.snap->number() < snapshot->number()) {
+    e.snap = std::move(snapshot);
+  }
+}
+
 void PidSnapshots::NoteCommit(uint32_t pid, core::Snapshot version) {
   const uint64_t start = start_time_(pid);
   std::lock_guard<std::mutex> l(mu_);

@@ -36,6 +36,10 @@ class PidSnapshots {
 
   // `pid` read `snapshot`: it becomes pid's base unless pid already has an earlier one.
   void NoteRead(uint32_t pid, core::Snapshot snapshot);
+  // `pid` read `snapshot` through to its end, past the end of its base (a reader follows rows
+  // appended after its snapshot): when its base is of the same lineage (only appends since),
+  // the base grows to `snapshot`, since it saw those rows (sed -i's image holds them edited).
+  void NoteReadThrough(uint32_t pid, core::Snapshot snapshot);
   // `pid` committed `version` to the table (a rewrite, a rename over it): its base restarts there.
   void NoteCommit(uint32_t pid, core::Snapshot version);
   // pid's base, or nullptr (never read, exited, or the pid now names another process).

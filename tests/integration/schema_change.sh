@@ -15,7 +15,7 @@ assert_eq OK "$got" "the rename adding column c"
 printf 'id,v,c\n1,a,x\n2,"b,c",x\n3,d,\n4,"e ""q""",\n' >"$T/expected"
 assert_table "$T/expected"
 assert_rows "1 2 3 4"
-assert_eq 2 "$(grep -c 'conflict on row [34] ' "$DAEMON_LOG")" "conflicts logged for rows 3 and 4"
+assert_eq 2 "$(grep -c 'conflict on row "[34]" ' "$DAEMON_LOG")" "conflicts logged for rows 3 and 4"
 grep -Eiq 'conflicts[^0-9]*2' <(t cat "$M/.csvfs-status") || fail "status does not count 2 conflicts"
 
 # Appends after the change are checked against the new header.

@@ -89,7 +89,7 @@ TEST_CASE("blank lines: key mode and noheader mode") {
   n.Remount();
 }
 
-TEST_CASE("blank lines: appending one changes nothing; rows appended after a trailing run") {
+TEST_CASE("blank lines: appending one changes nothing, rows appended after a trailing run") {
   Fixture f("id,v\n1,a\n\n");
   const uint64_t version = f.e->Current()->number();
   auto r = f.e->Append("\n", 1);

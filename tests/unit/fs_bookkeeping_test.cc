@@ -235,6 +235,27 @@ TEST_CASE("fs: pid snapshots: the earliest read since the last commit is the bas
   CHECK(p.Lookup(1) == committed);
 }
 
+TEST_CASE("fs: pid snapshots: reading through appended rows grows the base, only by appends",
+          "[fs]") {
+  TestEngine te;
+  FakeProcs procs;
+  procs.start = {{1, 100}};
+  fs::PidSnapshots p(16, procs.Fn());
+  auto first = te.engine->Current();
+  p.NoteRead(1, first);
+  REQUIRE(te.engine->Append("3,c\n", 2).ok());
+  auto appended = te.engine->Current();
+  p.NoteRead(1, appended);  // a second open: not a read of those rows
+  CHECK(p.Lookup(1) == first);
+  p.NoteReadThrough(1, appended);  // it read on to the end, through row 3 (sed -i does)
+  CHECK(p.Lookup(1) == appended);
+  p.NoteReadThrough(1, first);  // never shrinks
+  CHECK(p.Lookup(1) == appended);
+  REQUIRE(te.engine->DeleteRow("1", 2).ok());  // a new lineage: not rows it read past its base
+  p.NoteReadThrough(1, te.engine->Current());
+  CHECK(p.Lookup(1) == appended);
+}
+
 TEST_CASE("fs: pid snapshots: a recycled pid inherits nothing, exited processes are swept",
           "[fs]") {
   TestEngine te;

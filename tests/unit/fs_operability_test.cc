@@ -42,7 +42,7 @@ TEST_CASE("fs: checkpoint_interval= in seconds, default 300, reaches the engine"
   }
 }
 
-TEST_CASE("fs: BACKING is resolved through symlinks; a missing one through its directory",
+TEST_CASE("fs: BACKING is resolved through symlinks, a missing one through its directory",
           "[fs]") {
   namespace sfs = std::filesystem;
   char tmpl[] = "/tmp/csvfs-resolve.XXXXXX";

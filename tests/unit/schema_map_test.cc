@@ -53,7 +53,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("schema map: by name; added columns -1; identity only for the same names in order") {
+TEST_CASE("schema map: by name, added columns -1, identity only for the same names in order") {
   auto m = MapColumns("a,b\n", "b,c,a\r\n");
   REQUIRE(m.ok());
   REQUIRE(m->source == std::vector<int>{1, -1, 0});
@@ -80,7 +80,7 @@ TEST_CASE("schema map: no header, empty or duplicate names are kBusy") {
   REQUIRE(MapColumns("a,a\n", "a\n").status().code() == Code::kBusy);
 }
 
-TEST_CASE("schema map: field spans keep quotes; carrying keeps each field's bytes") {
+TEST_CASE("schema map: field spans keep quotes, carrying keeps each field's bytes") {
   using Spans = std::vector<std::pair<size_t, size_t>>;
   REQUIRE(FieldSpans("a,\"x,\"\"y\",") == Spans{{0, 1}, {2, 9}, {10, 10}});
   REQUIRE(FieldSpans("") == Spans{{0, 0}});
@@ -111,7 +111,7 @@ TEST_CASE("schema change: a column added while others append: their rows carried
   f.Remount();
 }
 
-TEST_CASE("schema change: removed and reordered columns; others' edits carried too") {
+TEST_CASE("schema change: removed and reordered columns, others' edits carried too") {
   Fixture f("id,v,w\n1,a,p\n2,b,q\n3,c,r\n");
   auto base = f.e->Current();
   REQUIRE(f.e->PutRow("3", "3,C,R\n", false, false, 1).ok());

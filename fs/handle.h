@@ -47,6 +47,7 @@ struct Handle {
   std::mutex mu;  // guards everything below
 
   core::Snapshot snap;                   // table reads: snapshot at open (advances, see op_read)
+  uint64_t open_number = 0;              // table reads: snap's version number at open
   uint32_t recorded_pid = 0;             // table reads: last (pid, version) noted in
   uint64_t recorded_number = 0;          //   PidSnapshots by a read
   std::unique_ptr<AppendBuffer> append;  // kTableAppend

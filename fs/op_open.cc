@@ -20,6 +20,7 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
     if (v == nullptr) v = fs.Current();
     fs.pid_snapshots().NoteRead(pid, v);
     auto h = std::make_shared<Handle>(HandleKind::kTableRead, ino, flags, pid);
+    h->open_number = v->number();
     h->snap = std::move(v);
     fs.inodes().OpenReader(ino);
     // Not the page cache: a cached reader can copy stale zeros from the page at an earlier
@@ -32,6 +33,7 @@ std::shared_ptr<Handle> OpenTable(Request& r, fuse_ino_t ino, fuse_file_info* fi
   if (Appends(flags)) {
     auto h = std::make_shared<Handle>(HandleKind::kTableAppend, ino, flags, pid);
     h->snap = fs.Current();
+    h->open_number = h->snap->number();
     h->append = std::make_unique<AppendBuffer>(fs.engine().options().max_record_bytes);
     return h;
   }

@@ -67,8 +67,11 @@ void ReadTable(Request& r, Handle& h, size_t size, off_t off) {
     pieces.push_back(p);
     got += p.size();
   });
-  // Read through to the end of a version of its lineage: the process saw those rows.
-  if (after.empty() && static_cast<uint64_t>(off) + got >= snap->size()) {
+  // Read on past the snapshot it opened, through to the end of a newer version of its
+  // lineage: the process saw those appended rows (a later open reading to the end does not
+  // count: a header check's buffered read would take rows it never looked at).
+  if (after.empty() && snap->number() > h.open_number &&
+      static_cast<uint64_t>(off) + got >= snap->size()) {
     fs.pid_snapshots().NoteReadThrough(pid, snap);
   }
   if (pieces.size() == 1) {

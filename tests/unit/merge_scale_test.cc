@@ -4,6 +4,8 @@
 // replay after a crash. Measured by bytes, never by time.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <map>
 #include <random>
 #include <thread>
 #include <string>
@@ -137,39 +139,41 @@ namespace csvfs::testing {
 TEST_CASE("merge scale: rewrites prepared while appends land keep every appended row") {
   auto env = core::NewMemEnv();
   std::string csv = "id,v\n";
-  for (size_t i = 1; i <= 20000; ++i) csv += std::to_string(i) + ",v\n";
+  for (size_t i = 1; i <= 5000; ++i) csv += std::to_string(i) + ",v\n";
   PutFile(env.get(), "/d", "t.csv", csv);
   auto opened = core::Engine::Open(Opts(env.get()));
   REQUIRE(opened.ok());
   core::Engine& e = *opened.value();
-  constexpr int kAppends = 3000, kEdits = 40;
+  constexpr int kAppends = 1000, kEdits = 20;
+  std::atomic<int> failed_appends{0};  // Catch's assertions are not for other threads
   std::thread appender([&] {
     for (int i = 0; i < kAppends; ++i) {
-      REQUIRE(e.Append("a" + std::to_string(i) + ",w\n", 1).ok());
+      if (!e.Append("a" + std::to_string(i) + ",w\n", 1).ok()) ++failed_appends;
     }
   });
   for (int k = 1; k <= kEdits; ++k) {
     auto base = e.Current();
     std::string image = Render(*base);
-    const std::string from = "\n" + std::to_string(k * 400) + ",v\n";
+    const std::string from = "\n" + std::to_string(k * 200) + ",v\n";
     const size_t at = image.find(from);
     REQUIRE(at != std::string::npos);
-    image.replace(at, from.size(), "\n" + std::to_string(k * 400) + ",EDITED\n");
+    image.replace(at, from.size(), "\n" + std::to_string(k * 200) + ",EDITED\n");
     REQUIRE(e.Rewrite(base, image, 2).ok());
   }
   appender.join();
+  REQUIRE(failed_appends == 0);
+  std::map<std::string, int> count;
   const std::string table = Render(*e.Current());
+  for (size_t p = 0, q; p < table.size(); p = q + 1) {
+    q = table.find('\n', p);
+    ++count[table.substr(p, q - p)];
+  }
   for (int i = 0; i < kAppends; ++i) {
-    const std::string row = "\na" + std::to_string(i) + ",w\n";
-    const size_t first = table.find(row);
     INFO("row a" << i);
-    REQUIRE(first != std::string::npos);
-    REQUIRE(table.find(row, first + 1) == std::string::npos);
+    REQUIRE(count["a" + std::to_string(i) + ",w"] == 1);
   }
-  for (int k = 1; k <= kEdits; ++k) {
-    REQUIRE(table.find("\n" + std::to_string(k * 400) + ",EDITED\n") != std::string::npos);
-  }
-  REQUIRE(e.Current()->row_count() == 20000 + kAppends);
+  for (int k = 1; k <= kEdits; ++k) REQUIRE(count[std::to_string(k * 200) + ",EDITED"] == 1);
+  REQUIRE(e.Current()->row_count() == 5000 + kAppends);
 }
 
 }  // namespace csvfs::testing

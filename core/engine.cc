@@ -473,7 +473,8 @@ Result<CommitResult> Engine::Rewrite(const Snapshot& base, std::string_view imag
   std::optional<MergeResult> fast;
   if (plan) fast = merge_internal::FinishAppendOnly(*impl_->table, std::move(plan->value()));
   auto m = fast ? Result<MergeResult>(std::move(*fast))
-                : MergeRewrite(*impl_->table, base ? *base : *impl_->table->current(), image);
+                : MergeRewrite(*impl_->table, base ? *base : *impl_->table->current(), image,
+                               /*try_append_only=*/false);
   if (!m.ok()) return impl_->Finish(m.status(), "rewrite", pid);
   if (m->no_change) return impl_->NoChange();
   auto r = impl_->Commit(std::move(m->op));

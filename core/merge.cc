@@ -142,14 +142,18 @@ std::vector<int64_t> merge_internal::MatchRows(bool key_mode, const std::vector<
   return match;
 }
 
-Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::string_view image) {
+Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::string_view image,
+                                 bool try_append_only) {
   // Most rewrites race only appends (sed -i while others append): merged from the bytes that
   // differ, in time and memory proportional to the difference.
-  if (auto plan = merge_internal::PrepareAppendOnly(
-          merge_internal::MergeContext::Of(table), table.current(), base, image)) {
-    if (!plan->ok()) return plan->status();
-    if (auto done = merge_internal::FinishAppendOnly(table, std::move(plan->value()))) {
-      return std::move(*done);
+  if (try_append_only) {
+    auto plan = merge_internal::PrepareAppendOnly(merge_internal::MergeContext::Of(table),
+                                                  table.current(), base, image);
+    if (plan && !plan->ok()) return plan->status();
+    if (plan) {
+      if (auto done = merge_internal::FinishAppendOnly(table, std::move(plan->value()))) {
+        return std::move(*done);
+      }
     }
   }
   auto parsed = ParseImage(table, image);

@@ -34,6 +34,10 @@ struct MergeResult {
 };
 
 // Computes the merge of `image` (based on `base`) into `table`'s current version.
-Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::string_view image);
+// `try_append_only`: first try the append-only path (core/merge_internal.h); false when the
+// caller already prepared it against a snapshot and it did not apply (no second byte
+// comparison of the table under the writer lock).
+Result<MergeResult> MergeRewrite(const Table& table, const Version& base, std::string_view image,
+                                 bool try_append_only = true);
 
 }  // namespace csvfs::core

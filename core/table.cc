@@ -600,7 +600,7 @@ Status Table::Apply(const Op& op) {
   v.key_column_ = key_column_;
   // Make Find() and friends (which read current_) see the new state.
   current_ = d.v;
-  if (op.type == Op::Type::kRewrite) RebuildKeyIndex();
+  if (op.type == Op::Type::kRewrite && !d.key_index_done) RebuildKeyIndex();
   Stamp(op, &d);
   return Status::Ok();
 }

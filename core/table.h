@@ -94,6 +94,10 @@ class Table {
   Status CheckChange(const Op& op) const;  // every way ApplyChange could fail, checked first
   Status ApplyChange(const Op& op, Draft* d);
   Status ApplyRewrite(const Op& op, Draft* d);
+  // A rewrite that keeps the current rows in order (deleting some, replacing some, appending
+  // after them) applied as overrides of the current version: O(entries + changed rows, times
+  // log) instead of a new block of every row. false (nothing changed) for any other shape.
+  bool ApplyRewriteInPlace(const Op& op, Draft* d);
   // Adds one row to a rewrite's new block: bytes, numeric id, kept by reference (else
   // copied), whether it is the new table's last row.
   using AddRowFn = std::function<void(std::string_view, uint64_t, bool, bool)>;

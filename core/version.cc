@@ -53,6 +53,42 @@ std::optional<std::string_view> Version::RowBytes(RowRef ref) const {
   return std::nullopt;
 }
 
+uint64_t Version::Ordinal(RowRef ref) const {
+  uint64_t before = 0;
+  for (const auto& b : blocks_) {
+    if (b.block->seq() >= ref.block) break;
+    before += b.count;
+  }
+  int64_t bytes = 0, rows = 0;
+  overrides_.PrefixDelta(ref.key(), &bytes, &rows);  // rows: -1 per deleted row before ref
+  return uint64_t(int64_t(before + ref.index) + rows);
+}
+
+std::optional<RowRef> Version::RefAt(uint64_t ordinal) const {
+  if (ordinal >= rows_) return std::nullopt;
+  uint64_t before = 0;  // rows of the earlier blocks, deleted ones included
+  // Visible rows before row `i` of block `seq`.
+  auto visible_before = [&](uint32_t seq, uint64_t i) {
+    int64_t bytes = 0, rows = 0;
+    overrides_.PrefixDelta(RowRef{seq, uint32_t(i)}.key(), &bytes, &rows);
+    return uint64_t(int64_t(before + i) + rows);
+  };
+  for (const auto& b : blocks_) {
+    const uint32_t seq = b.block->seq();
+    if (ordinal < visible_before(seq, b.count)) {
+      // The first row i whose end (visible rows before i+1) passes `ordinal`.
+      uint64_t lo = 0, hi = b.count;
+      while (lo < hi) {
+        const uint64_t mid = lo + (hi - lo) / 2;
+        if (visible_before(seq, mid + 1) > ordinal) hi = mid; else lo = mid + 1;
+      }
+      return RowRef{seq, uint32_t(lo)};
+    }
+    before += b.count;
+  }
+  return std::nullopt;
+}
+
 void Version::ForEachRow(const RowFn& fn) const {
   if (!blocks_.empty()) ForEachRowFrom(RowRef{blocks_.front().block->seq(), 0}, fn);
 }

@@ -52,6 +52,12 @@ class Version {
   // The same, from row `start` on (blocks are in table order by seq). O(log k) to start.
   void ForEachRowFrom(RowRef start, const RowFn& fn) const;
 
+  // Position of the visible row `ref` among the data rows (0 = first), counting only rows
+  // visible in this version. O(blocks + log k) for k overridden rows.
+  uint64_t Ordinal(RowRef ref) const;
+  // The visible row at position `ordinal` (nullopt at or past the end). O(blocks + log n log k).
+  std::optional<RowRef> RefAt(uint64_t ordinal) const;
+
   // Bytes of the row at `ref` in this version (empty optional if deleted / not visible).
   std::optional<std::string_view> RowBytes(RowRef ref) const;
 
@@ -64,6 +70,10 @@ class Version {
     return s != nullptr ? *s : base_stamp_;
   }
   uint64_t changed_rows() const { return stamps_.size(); }  // rows stamped one by one
+  // Shape, for diagnostics and cost tests: the row blocks this version is made of, and the
+  // rows whose bytes differ from their block's (replaced or deleted since the block was made).
+  size_t block_count() const { return blocks_.size(); }
+  uint64_t overridden_rows() const { return overrides_.size(); }
   uint64_t append_runs() const { return stamps_.append_runs(); }
 
  private:

@@ -82,6 +82,8 @@ struct Engine::Impl {
   void CheckpointLoop();
   Status RunCheckpoint();
   Result<CommitResult> Finish(Result<CommitResult> r, const char* what, uint32_t pid);
+  // The rewrite merge's preparation against the current snapshot (no lock held meanwhile).
+  std::shared_ptr<PreparedRewrite> PrepareMerge(const Snapshot& base, std::string_view image);
   void WhenDurable(uint64_t lsn, std::function<void(Status)> done);
   Status WaitDurable(uint64_t lsn);
   // The result of a request that changes nothing.
@@ -446,23 +448,53 @@ std::optional<std::string> Engine::RowContent(std::string_view id) const {
   return std::string(RecordOnly(*b));  // without the empty lines kept with the row
 }
 
-Result<CommitResult> Engine::Rewrite(const Snapshot& base, std::string_view image, uint32_t pid) {
+struct PreparedRewrite {
+  Snapshot base;      // what it was prepared for
+  uint64_t image_size = 0;
+  // nullopt: not the append-only case (the general merge runs under the writer lock).
+  std::optional<Result<merge_internal::AppendOnlyPlan>> plan;
+};
+
+std::shared_ptr<PreparedRewrite> Engine::Impl::PrepareMerge(const Snapshot& base,
+                                                            std::string_view image) {
+  Impl& d = *this;
+  merge_internal::MergeContext ctx;
+  Snapshot snap;
+  {
+    std::lock_guard<std::mutex> l(d.write_mu);
+    ctx = merge_internal::MergeContext::Of(*d.table);
+    snap = d.table->current();
+  }
+  auto p = std::make_shared<PreparedRewrite>();
+  p->base = base;
+  p->image_size = image.size();
+  p->plan = merge_internal::PrepareAppendOnly(ctx, snap, base ? *base : *snap, image);
+  return p;
+}
+
+std::shared_ptr<PreparedRewrite> Engine::PrepareRewrite(const Snapshot& base,
+                                                        std::string_view image) const {
+  if (image.size() > impl_->opt.max_image_bytes) return nullptr;
+  auto p = impl_->PrepareMerge(base, image);
+  if (!p->plan || !p->plan->ok()) return nullptr;
+  return p;
+}
+
+Result<CommitResult> Engine::Rewrite(const Snapshot& base, std::string_view image, uint32_t pid,
+                                     std::shared_ptr<PreparedRewrite> prepared) {
   if (image.size() > impl_->opt.max_image_bytes) {
     ++impl_->refused;
     return Status::TooBig("new content of " + std::to_string(image.size()) +
                           " bytes is over the limit of " +
                           std::to_string(impl_->opt.max_image_bytes));
   }
+  if (prepared != nullptr && (prepared->base != base || prepared->image_size != image.size())) {
+    prepared = nullptr;  // made for another rewrite
+  }
   // Prepared outside the writer lock against a snapshot (other writers go on meanwhile);
   // under it, only rebased onto what landed since.
-  merge_internal::MergeContext ctx;
-  Snapshot snap;
-  {
-    std::lock_guard<std::mutex> l(impl_->write_mu);
-    ctx = merge_internal::MergeContext::Of(*impl_->table);
-    snap = impl_->table->current();
-  }
-  auto plan = merge_internal::PrepareAppendOnly(ctx, snap, base ? *base : *snap, image);
+  if (prepared == nullptr) prepared = impl_->PrepareMerge(base, image);
+  auto& plan = prepared->plan;
   if (plan && !plan->ok()) return impl_->Finish(plan->status(), "rewrite", pid);
   std::unique_lock<std::mutex> l(impl_->write_mu);
   if (impl_->closed) return Status::ReadOnly("the store is shutting down");
@@ -472,6 +504,7 @@ Result<CommitResult> Engine::Rewrite(const Snapshot& base, std::string_view imag
   }
   std::optional<MergeResult> fast;
   if (plan) fast = merge_internal::FinishAppendOnly(*impl_->table, std::move(plan->value()));
+  plan.reset();  // consumed
   auto m = fast ? Result<MergeResult>(std::move(*fast))
                 : MergeRewrite(*impl_->table, base ? *base : *impl_->table->current(), image,
                                /*try_append_only=*/false);

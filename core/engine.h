@@ -75,6 +75,9 @@ struct EngineStats {
   std::string read_only_reason;
 };
 
+// A rewrite merged ahead of its commit (Engine::PrepareRewrite). Opaque.
+struct PreparedRewrite;
+
 class Engine {
  public:
   // Locks, recovers (BACKING + journal) and opens the store. Fails with kBusy if another
@@ -114,7 +117,19 @@ class Engine {
 
   // Commits `image` (a whole table file) as a row-level three-way merge against `base`
   // (the snapshot the writer started from) and the current table (README "Rewrites").
-  Result<CommitResult> Rewrite(const Snapshot& base, std::string_view image, uint32_t pid);
+  // The merge is prepared against a snapshot without the writer lock; under it, only rebased
+  // onto what landed meanwhile. `prepared`: that preparation, made earlier by PrepareRewrite
+  // for this same base and image (the caller vouches that the image did not change since);
+  // nullptr: prepared here.
+  Result<CommitResult> Rewrite(const Snapshot& base, std::string_view image, uint32_t pid,
+                               std::shared_ptr<PreparedRewrite> prepared = nullptr);
+  // Prepares the merge of `image` against `base` ahead of its commit (e.g. when the scratch
+  // file that will replace the table is closed, so that the rename only rebases): one byte
+  // comparison of the table, parsing only what differs. Takes no lock; any thread. nullptr
+  // if the rewrite is not the kind that can be prepared (the commit then merges as usual,
+  // and reports any error). The plan holds what the image changed (not the image) and the
+  // snapshot it was made against.
+  std::shared_ptr<PreparedRewrite> PrepareRewrite(const Snapshot& base, std::string_view image) const;
 
   // Calls done(status) once everything up to `lsn` is durable (possibly at once, possibly
   // from another thread). Group commit: waiters that arrive together share one fdatasync.

@@ -93,24 +93,34 @@ std::optional<Result<AppendOnlyPlan>> PrepareAppendOnly(const MergeContext& ctx,
   const uint64_t prefix = CommonPrefix(cur, image);
   if (prefix < header_end) return std::nullopt;  // the header changed
 
-  // Pass 1: rows wholly inside the common prefix, and the rows from the last base row on.
-  uint64_t kp = 0, pre_end = header_end, off = header_end, i = 0;
-  bool in_prefix = true;
+  // Rows are found by byte offset (O(log) each), never by walking the table: the work is
+  // the rows between prefix and suffix plus the rows appended since the base.
+  auto id_at = [&](uint64_t ordinal) {
+    std::string out;
+    if (auto ref = cur.RefAt(ordinal)) {
+      cur.ForEachRowFrom(*ref, [&](std::string_view id, std::string_view, RowRef) {
+        out = id;
+        return false;
+      });
+    }
+    return out;
+  };
+  // Base rows wholly inside the common prefix (each base row ends with its line ending).
+  const uint64_t kp = std::min(n, cur.OrdinalAt(prefix));
+  const uint64_t pre_end = kp == 0 ? header_end : cur.RowOffset(kp);
+  // The rows from the last base row on: it and the rows appended after it.
   std::vector<TailRow> tail;
   RowRef last_row;
-  cur.ForEachRow([&](std::string_view id, std::string_view bytes, RowRef ref) {
-    last_row = ref;
-    off += bytes.size();
-    if (in_prefix && i < n && off <= prefix && bytes.ends_with('\n')) {  // base rows only
-      ++kp;
-      pre_end = off;
-    } else {
-      in_prefix = false;
-    }
-    if (i + 1 >= n) tail.push_back({std::string(id), bytes, off});
-    ++i;
-    return true;
-  });
+  {
+    uint64_t off = cur.RowOffset(n - 1);
+    cur.ForEachRowFrom(*cur.RefAt(n - 1), [&](std::string_view id, std::string_view bytes, RowRef ref) {
+      last_row = ref;
+      off += bytes.size();
+      tail.push_back({std::string(id), bytes, off});
+      return true;
+    });
+  }
+  if (tail.empty()) return std::nullopt;
   // t: the last row the writer saw, the base's last (a reader that reads on past its snapshot
   // has its base grown to what it read: fs/pid_snapshots.h). Guessing it from the image's last
   // bytes would take an appended row equal to a base row for one the writer saw (fuzz_merge).
@@ -124,28 +134,24 @@ std::optional<Result<AppendOnlyPlan>> PrepareAppendOnly(const MergeContext& ctx,
   const uint64_t limit =
       std::max(end_t - std::min(end_t, suffix), end_t + pre_end - std::min<uint64_t>(end_t + pre_end, image.size()));
 
-  // Pass 2: the middle rows cur[kp, s0) and the ids that start the two runs.
+  // The middle rows cur[kp, s0) and the ids that start the two runs.
+  uint64_t s0 = 0;
+  if (limit > header_end) {
+    s0 = cur.OrdinalAt(limit);
+    if (s0 < total && cur.RowOffset(s0) != limit) ++s0;
+  }
+  s0 = std::min(std::max(s0, kp), t + 1);
+  const uint64_t s0_start = s0 <= t ? cur.RowOffset(s0) : end_t;
   std::vector<Row> middle;
-  std::string first_id, suffix_id;
-  uint64_t s0 = t + 1, s0_start = end_t, start = header_end;
-  i = 0;
-  cur.ForEachRow([&](std::string_view id, std::string_view bytes, RowRef) {
-    if (i == 0) first_id = id;
-    if (i >= kp && i <= t && s0 == t + 1) {
-      if (start >= limit) {
-        s0 = i;
-        s0_start = start;
-        suffix_id = id;
-      } else {
-        middle.push_back({std::string(id), bytes});
-      }
-    } else if (i == t + 1 && s0 == t + 1) {
-      suffix_id = id;
-    }
-    start += bytes.size();
-    ++i;
-    return i <= t + 1;
-  });
+  if (s0 > kp) {
+    middle.reserve(s0 - kp);
+    cur.ForEachRowFrom(*cur.RefAt(kp), [&](std::string_view id, std::string_view bytes, RowRef) {
+      middle.push_back({std::string(id), bytes});
+      return middle.size() < s0 - kp;
+    });
+  }
+  const std::string first_id = kp > 0 ? id_at(0) : std::string();
+  const std::string suffix_id = s0 < total ? id_at(s0) : std::string();
 
   // The image's middle records: whole records, exactly between the prefix and the suffix.
   const uint64_t mid_end = image.size() - (end_t - s0_start);

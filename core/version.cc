@@ -89,6 +89,29 @@ std::optional<RowRef> Version::RefAt(uint64_t ordinal) const {
   return std::nullopt;
 }
 
+uint64_t Version::RowOffset(uint64_t ordinal) const {
+  const auto ref = RefAt(ordinal);
+  if (!ref) return size_;
+  for (const auto& b : blocks_) {
+    if (b.block->seq() != ref->block) continue;
+    int64_t bytes = 0, rows = 0;
+    overrides_.PrefixDelta(ref->key(), &bytes, &rows);
+    return uint64_t(int64_t(header().size() + b.raw_start + b.block->Start(ref->index)) + bytes);
+  }
+  return size_;
+}
+
+uint64_t Version::OrdinalAt(uint64_t off) const {
+  if (off >= size_) return rows_;
+  // The first row whose end (the next row's start) is past `off`.
+  uint64_t lo = 0, hi = rows_;
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    if (RowOffset(mid + 1) > off) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
 void Version::ForEachRow(const RowFn& fn) const {
   if (!blocks_.empty()) ForEachRowFrom(RowRef{blocks_.front().block->seq(), 0}, fn);
 }

@@ -58,6 +58,13 @@ class Version {
   // The visible row at position `ordinal` (nullopt at or past the end). O(blocks + log n log k).
   std::optional<RowRef> RefAt(uint64_t ordinal) const;
 
+  // Byte offset in the table file where the row at position `ordinal` starts (size() for
+  // ordinal == row_count()). O(blocks + log n log k).
+  uint64_t RowOffset(uint64_t ordinal) const;
+  // Position of the row that holds byte `off` (0 for the header's bytes, row_count() at or
+  // past the end). O(log n) times RowOffset's cost.
+  uint64_t OrdinalAt(uint64_t off) const;
+
   // Bytes of the row at `ref` in this version (empty optional if deleted / not visible).
   std::optional<std::string_view> RowBytes(RowRef ref) const;
 

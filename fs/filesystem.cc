@@ -98,6 +98,8 @@ AdapterStats Filesystem::Stats() const {
   s.refused = refused_.load(std::memory_order_relaxed);
   s.locked_files = locks_.files();
   s.lock_waiters = locks_.waiters();
+  s.rewrites_prepared = prepared_rewrites_.prepared();
+  s.rewrites_prepared_used = prepared_rewrites_.used();
   s.pid = static_cast<int64_t>(getpid());
   s.recent_refusals = refusals_.Recent();
   return s;

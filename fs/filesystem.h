@@ -23,6 +23,7 @@
 #include "fs/lock_table.h"
 #include "fs/options.h"
 #include "fs/pid_snapshots.h"
+#include "fs/prepared_rewrites.h"
 #include "fs/process_id.h"
 #include "fs/refusal_log.h"
 #include "fs/sidecar.h"
@@ -77,6 +78,7 @@ class Filesystem {
   ProcessIds& processes() { return processes_; }
   const LineageLog& lineages() const { return lineages_; }
   LockTable& locks() { return locks_; }
+  PreparedRewrites& prepared_rewrites() { return prepared_rewrites_; }
 
   // The text of rows/<id>: the record as it stands in the table plus the table's line ending
   // (supplied when the record is the last one and has none). nullopt if there is no such row.
@@ -113,6 +115,7 @@ class Filesystem {
   ProcessIds processes_;
   LineageLog lineages_;
   LockTable locks_;
+  PreparedRewrites prepared_rewrites_;
   std::atomic<uint64_t> refused_{0};
   RefusalLog refusals_;  // the last few, for .csvfs-status
 };

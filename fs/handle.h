@@ -63,6 +63,7 @@ struct Handle {
   bool row_emptied = false;              // kRowWrite: a flush refused an emptied row file
   std::shared_ptr<SidecarNode> side;     // kSidecar
   UniqueFd file;                         // kSidecar: the open file
+  bool wrote = false;                    // kSidecar: written through since the last flush
   std::vector<DirEntry> entries;         // kDir
 };
 

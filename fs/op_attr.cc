@@ -55,6 +55,7 @@ void SetSidecarAttr(Request& r, fuse_ino_t ino, const std::shared_ptr<SidecarNod
     // A shrinking truncate must not run while a rename maps the file over the table.
     std::lock_guard<std::mutex> l(node->mu);
     err = Sidecar::SetAttr(*node, fd, *attr, what);
+    if (what.size) ++node->write_gen;
   }
   if (err != 0) {
     r.ReplyErr(err);

@@ -33,6 +33,16 @@ void CommitAndReply(Request& r, fuse_file_info* fi, CommitPoint point, const cha
 
 void Flush(Request& r, fuse_ino_t ino, fuse_file_info* fi) {
   ReleaseRecordLocks(r.fs(), ino, fi);  // POSIX: any close drops the process's record locks
+  if (auto h = HandleOf(r.fs(), fi); h != nullptr && h->kind == HandleKind::kSidecar) {
+    bool wrote = false;
+    {
+      std::lock_guard<std::mutex> l(h->mu);
+      std::swap(wrote, h->wrote);
+    }
+    // A scratch file about to replace the table: its merge is prepared now, where no one
+    // waits, rather than in the rename, which holds the kernel's directory lock.
+    if (wrote) r.fs().prepared_rewrites().AfterWriterClose(r.fs(), h->side, r.pid());
+  }
   CommitAndReply(r, fi, CommitPoint::kFlush, "close");
 }
 

@@ -38,25 +38,22 @@ void ReplaceTable(Request& r, int dir, const std::string& from,
     r.ReplyErr(err);
     return;
   }
-  core::Snapshot written_from;
+  SidecarNode* same = node != nullptr && node->dev == st.st_dev && node->sino == st.st_ino
+                          ? node.get() : nullptr;
+  const core::Snapshot base = RewriteBase(fs, r.pid(), same);
   std::unique_lock<std::mutex> hold;  // no shrinking truncate while the file is mapped
-  if (node != nullptr && node->dev == st.st_dev && node->sino == st.st_ino) {
-    hold = std::unique_lock<std::mutex>(node->mu);
-    written_from = node->writer_base;
+  std::shared_ptr<core::PreparedRewrite> prepared;
+  if (same != nullptr) {
+    hold = std::unique_lock<std::mutex>(same->mu);
+    // The merge prepared when the file was closed, if the file and the base are still those.
+    prepared = fs.prepared_rewrites().Take(st, same->write_gen, base);
   }
   MappedFile map;
   if (int err = map.Map(file.get(), size)) {
     r.ReplyErr(err);
     return;
   }
-  // The merge base: the earliest snapshot the renaming process read since its last commit;
-  // if it read nothing (`mv`), what the
-  // process that wrote the file had read (`awk ... > tmp && mv tmp table.csv`); else the
-  // current table.
-  core::Snapshot base = fs.pid_snapshots().Lookup(r.pid());
-  if (base == nullptr) base = std::move(written_from);
-  if (base == nullptr) base = fs.Current();
-  auto res = fs.engine().Rewrite(base, map.view(), r.pid());
+  auto res = fs.engine().Rewrite(base, map.view(), r.pid(), std::move(prepared));
   if (hold.owns_lock()) hold.unlock();
   if (!res.ok()) {
     fs.LogRefused(r.pid(), "rename " + from + " over", fs.table_name(), res.status());

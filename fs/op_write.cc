@@ -33,6 +33,14 @@ void WriteSidecar(Request& r, Handle& h, std::string_view data, off_t off) {
     r.ReplyErr(errno);
     return;
   }
+  {
+    std::lock_guard<std::mutex> l(node.mu);
+    ++node.write_gen;
+  }
+  {
+    std::lock_guard<std::mutex> l(h.mu);
+    h.wrote = true;
+  }
   r.ReplyWrite(static_cast<size_t>(n));
 }
 

@@ -71,6 +71,9 @@ struct SidecarNode {
   // `awk ... table.csv > tmp && mv tmp table.csv`.
   core::Snapshot writer_base;
   bool writer_base_set = false;
+  // Bumped after every write or size change through the mount: a merge prepared from the
+  // file's bytes (fs/prepared_rewrites.h) is stale once it moved.
+  uint64_t write_gen = 0;
 };
 
 // A directory entry of the sidecar.

@@ -39,6 +39,8 @@ std::string RenderStatus(const core::EngineStats& e, const AdapterStats& a,
     << "other_files: " << a.other_files << "\n"
     << "locked_files: " << a.locked_files << "\n"
     << "lock_waiters: " << a.lock_waiters << "\n"
+    << "rewrites_prepared: " << a.rewrites_prepared << "\n"
+    << "rewrites_prepared_used: " << a.rewrites_prepared_used << "\n"
     << "read_only: " << (e.read_only ? "yes" : "no");
   if (e.read_only && !e.read_only_reason.empty()) o << " (" << e.read_only_reason << ")";
   o << "\n";

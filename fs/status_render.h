@@ -19,6 +19,8 @@ struct AdapterStats {
   uint64_t refused = 0;  // changes refused at the adapter (before reaching the engine)
   uint64_t locked_files = 0;  // files with a flock or record lock held (fs/lock_table.h)
   uint64_t lock_waiters = 0;  // lock requests waiting for a lock
+  uint64_t rewrites_prepared = 0;  // merges prepared at a scratch file's close (fs/prepared_rewrites.h)
+  uint64_t rewrites_prepared_used = 0;  // ... that the rename over the table committed
   int64_t pid = 0;       // the daemon's process id (mount-helpers/csvfs-umount waits for it)
   std::vector<Refusal> recent_refusals;  // oldest first
 };

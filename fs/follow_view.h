@@ -8,8 +8,9 @@
 // getattr of that inode, without the descriptor) agree on it: `tail -f` sees the file grow.
 //
 // LineageLog remembers, for the most recent lineages (`capacity`), the size of each one's
-// first version and its newest version; it holds a replaced lineage's newest version only if
-// rows were appended to it. A reader whose lineage is older than the log's window no longer
+// first version and its newest version; of a replaced lineage it keeps only the bytes appended
+// to it (copied when they are at most kMaxCopiedTail, else its newest version), so that old
+// versions (their row index, the old BACKING's mapping) are freed once nobody reads them. A reader whose lineage is older than the log's window no longer
 // sees the appends of the lineages the window dropped (the view shrinks: `tail -f` then reports
 // a truncation and re-reads).
 //
@@ -19,6 +20,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <string>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -35,10 +38,14 @@ class LineageLog {
   // A commit published `v`; `append_only`: it only appended (same lineage).
   void NoteCommit(const core::Snapshot& v, bool append_only);
 
-  // Bytes [from, v->size()) of `v`.
+  static constexpr uint64_t kMaxCopiedTail = uint64_t{8} << 20;
+
+  // Bytes [from, v->size()) of `v`, or the bytes `copy` holds.
   struct Segment {
     core::Snapshot v;
     uint64_t from = 0;
+    std::shared_ptr<const std::string> copy;  // if set, v is null
+    uint64_t size() const { return copy ? copy->size() : v->size() - from; }
   };
   // What a reader of `lineage` sees past the newest version of that lineage: the rows appended
   // to each later lineage, oldest first (empty if none, or if `lineage` is the newest).
@@ -49,7 +56,8 @@ class LineageLog {
  private:
   struct Entry {
     std::optional<uint64_t> start;  // size of the first version (unknown for the mount's first)
-    core::Snapshot head;            // newest version (dropped once replaced with no appends)
+    core::Snapshot head;            // newest version (dropped once replaced)
+    std::shared_ptr<const std::string> tail;  // a replaced lineage's appended bytes, copied
   };
   size_t capacity_;
   mutable std::mutex mu_;

@@ -226,19 +226,20 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
   return Status::Ok();
 }
 
-Status Table::RelabelIds(const std::vector<uint64_t>& ids, uint64_t first_fresh,
-                         bool strict_ids, const std::string& label) {
+Status Table::RelabelIds(const std::vector<std::pair<uint64_t, uint64_t>>& id_runs,
+                         uint64_t first_fresh, bool strict_ids, const std::string& label) {
   if (key_mode()) return Status::Ok();
-  uint64_t rows = current_->rows_;
-  if (ids.size() > rows || (strict_ids && ids.size() != rows)) {
-    return Status::Corruption(label + ": the journal lists " + std::to_string(ids.size()) +
+  uint64_t rows = current_->rows_, listed = 0;
+  for (const auto& run : id_runs) listed += run.second;
+  if (listed > rows || (strict_ids && listed != rows)) {
+    return Status::Corruption(label + ": the journal lists " + std::to_string(listed) +
                               " row ids but the file has " + std::to_string(rows) + " rows");
   }
   next_id_ = first_fresh;
   if (!current_->blocks_.empty()) {
     // Not yet published: the block may be relabelled in place.
     auto* block = const_cast<RowBlock*>(current_->blocks_[0].block.get());
-    next_id_ = std::max(next_id_, block->Relabel(ids, first_fresh));
+    next_id_ = std::max(next_id_, block->Relabel(id_runs, first_fresh));
   }
   return Status::Ok();
 }

@@ -45,10 +45,11 @@ class Table {
   // allowed if !strict_ids). Errors name the file and line.
   Status Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<uint64_t>& ids,
               uint64_t next_id, const std::string& file_label, bool strict_ids);
-  // After Load: gives the loaded rows these ids (then fresh ones from first_fresh); with
-  // strict_ids the ids must cover every row exactly (else kCorruption).
-  Status RelabelIds(const std::vector<uint64_t>& ids, uint64_t first_fresh, bool strict_ids,
-                    const std::string& file_label);
+  // After Load: gives the loaded rows the ids of `id_runs` ((first id, count) pairs in row
+  // order), then fresh ones from first_fresh; with strict_ids the runs must cover every row
+  // exactly (else kCorruption). O(runs) when the ids are consecutive.
+  Status RelabelIds(const std::vector<std::pair<uint64_t, uint64_t>>& id_runs,
+                    uint64_t first_fresh, bool strict_ids, const std::string& file_label);
   // Builds the first Version from a checkpoint whose layout is already known.
   Status LoadLayout(std::shared_ptr<const ReadOnlyFile> file, const CheckpointLayout& layout,
                     uint64_t next_id);

@@ -67,12 +67,6 @@ uint64_t RowBlock::Relabel(const std::vector<std::pair<uint64_t, uint64_t>>& id_
   return next + (n - row);
 }
 
-void RowBlock::AddMappedRow(uint64_t end, uint64_t id) {
-  AddId(id);
-  ends_.push_back(end);
-  id_map_.reset();
-}
-
 char* RowBlock::Allocate(size_t n) {
   if (n > kArenaChunk / 4) {
     arena_.push_back(std::unique_ptr<char[]>(new char[n]));  // not zero-filled

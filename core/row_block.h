@@ -54,7 +54,17 @@ class RowBlock {
   }
 
   // Writer-only.
-  void AddMappedRow(uint64_t end, uint64_t id);        // row = [previous end, end)
+  void AddMappedRow(uint64_t end, uint64_t id) {      // row = [previous end, end)
+    // Inline for the load loop: an id continuing the implicit run needs no bookkeeping.
+    const size_t n = size();
+    if (!ids_implicit_ || n == 0 || id != (first_id_ == 0 ? 0 : first_id_ + n)) {
+      AddId(id);
+    } else if (first_id_ == 0) {
+      ids_ascending_ = false;  // as AddIdAt has it: repeated 0s (key mode) do not ascend
+    }
+    ends_.push_back(end);
+    if (id_map_) id_map_.reset();
+  }
   // Mapped blocks: the last row now ends at `end` (>= its end): empty lines at the end of the
   // file join it. Only before the block is published.
   void ExtendLastMappedRow(uint64_t end) { ends_.back() = end; }

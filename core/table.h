@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "core/key_index.h"
 #include "core/op.h"
 #include "core/status.h"
 #include "core/version.h"
@@ -107,6 +108,8 @@ class Table {
   std::string TakeTrailingBlanks(Draft* d);
   void Stamp(const Op& op, Draft* d);
   void RebuildKeyIndex();
+  // Whether row `ref` of `v` has key `key` (KeyIndex's check of a fingerprint match).
+  static bool RowHasKeyIn(const Version& v, RowRef ref, std::string_view key);
   uint64_t NumericId(std::string_view id) const;
 
   TableConfig cfg_;
@@ -115,7 +118,7 @@ class Table {
   uint64_t next_id_ = 1;
   Snapshot current_;
   std::shared_ptr<RowBlock> append_block_;  // last block, if rows can be appended to it
-  std::unordered_map<std::string, RowRef> key_index_;  // key mode only
+  KeyIndex key_index_;  // key mode only: key -> row, checked against the rows' bytes
   std::optional<RowRef> unterminated_row_;  // the last row, if it has no line ending
   bool unterminated_header_ = false;
 };

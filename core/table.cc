@@ -226,10 +226,13 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
   const uint64_t max_bytes = cfg_.max_record_bytes;
   bool reserved = false;
   auto on_batch = [&](const RecordSpan* spans, size_t n) {
-    if (key_mode() && !reserved && row >= 1000) {  // size the index from the rows so far
+    // Key mode: once a sixteenth of the file is indexed (the index grows on its own until
+    // then), size the index for the whole file by extrapolation: at most 16x the keys seen,
+    // so that small first rows cannot make it reserve (and touch) far more than needed.
+    if (key_mode() && !reserved && row > 0 && spans[0].begin >= data.size() / 16) {
       reserved = true;
-      const uint64_t per_row = std::max<uint64_t>(1, spans[0].begin / row);
-      key_index_.Reserve(size_t(data.size() / per_row + data.size() / per_row / 16));
+      const uint64_t estimate = row * data.size() / std::max<uint64_t>(1, spans[0].begin);
+      key_index_.Reserve(size_t(estimate + estimate / 16));
     }
     uint32_t want = 0;  // the field count rows must have (0: any), once it is known
     auto ordinary = [&](const RecordSpan& sp) {

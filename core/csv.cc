@@ -162,6 +162,35 @@ Status ScanRecords(std::string_view buf, std::vector<RecordSpan>* out, uint64_t 
   return Status::Ok();
 }
 
+Status ScanRecordBatches(std::string_view buf, const RecordBatchFn& fn, uint64_t first_line) {
+  constexpr size_t kBatch = 2048;
+  constexpr size_t kPiece = size_t{1} << 20;  // a multiple of the scanner's 64-byte blocks
+  std::vector<RecordSpan> batch(kBatch);
+  size_t n = 0;
+  bool stop = false;
+  auto emit = [&](size_t begin, size_t end, size_t next, uint32_t fields) {
+    batch[n++] = RecordSpan{begin, end, next, fields};
+    if (n == kBatch) {
+      stop = stop || !fn(batch.data(), n);
+      n = 0;
+    }
+  };
+  Cursor c;
+  c.line = c.rec_line = first_line;
+  // The cursor carries the scan across pieces (positions are relative to buf), so that the
+  // caller can stop after a piece without the rest of the buffer being read.
+  for (size_t pos = 0; pos < buf.size() && !stop; pos += kPiece) {
+    if (!ScanRange(buf.data(), pos, std::min(buf.size(), pos + kPiece), &c, emit)) {
+      // A caller that stopped did so at a record before the error.
+      return stop ? Status::Ok() : CursorError(c, 0);
+    }
+  }
+  if (stop) return Status::Ok();
+  if (!FinishRange(&c, buf.size(), emit)) return CursorError(c, 0);
+  if (n > 0) (void)fn(batch.data(), n);
+  return Status::Ok();
+}
+
 Status ScanRecordsFolded(std::string_view buf, std::vector<RecordSpan>* out, uint64_t first_line) {
   const size_t first = out->size();
   CSVFS_RETURN_IF_ERROR(ScanRecords(buf, out, first_line));

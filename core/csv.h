@@ -54,6 +54,14 @@ Status ScanRecords(std::string_view buf, std::vector<RecordSpan>* out, uint64_t 
 Status ScanRecordsFolded(std::string_view buf, std::vector<RecordSpan>* out,
                          uint64_t first_line = 1);
 
+// Scans a whole buffer as ScanRecords does, but hands the records to `fn` in batches of up to
+// a few thousand spans (relative to buf.data(), in order, empty lines included as records)
+// instead of collecting them: memory stays constant, and the per-record cost is a loop in the
+// caller, not a call. `fn` returns false to stop early (the scan then returns Ok without
+// looking at the rest of the buffer).
+using RecordBatchFn = std::function<bool(const RecordSpan* spans, size_t n)>;
+Status ScanRecordBatches(std::string_view buf, const RecordBatchFn& fn, uint64_t first_line = 1);
+
 // `record`'s text without the empty lines folded into it and without its terminator (a
 // record's text never starts or ends with CR or LF outside quotes).
 std::string_view RecordText(std::string_view record);

@@ -36,25 +36,35 @@ void RowBlock::AddIdAt(size_t n, uint64_t id) {
   ids_.push_back(id);
 }
 
-uint64_t RowBlock::Relabel(const std::vector<uint64_t>& ids, uint64_t first_fresh) {
+void RowBlock::AddIdRun(size_t n, uint64_t first, uint64_t count) {
+  if (count == 0) return;
+  // Implicit ids stay implicit (no per-row work) when the run continues them.
+  if (ids_implicit_ && first != 0 && (n == 0 || (first_id_ != 0 && first == first_id_ + n))) {
+    if (n == 0) first_id_ = first;
+    return;
+  }
+  for (uint64_t k = 0; k < count; ++k) AddIdAt(n + k, first + k);
+}
+
+uint64_t RowBlock::Relabel(const std::vector<std::pair<uint64_t, uint64_t>>& id_runs,
+                           uint64_t first_fresh) {
   ids_.clear();
   ids_implicit_ = true;
   ids_ascending_ = true;
   first_id_ = 0;
   id_map_.reset();
+  const size_t n = size();
   uint64_t next = first_fresh;
-  for (size_t i = 0; i < size(); ++i) {
-    uint64_t id = i < ids.size() ? ids[i] : next++;
-    if (id >= next) next = id + 1;
-    AddIdAt(i, id);
+  size_t row = 0;
+  for (const auto& [first, count] : id_runs) {
+    const uint64_t take = std::min<uint64_t>(count, n - row);
+    if (take == 0) continue;
+    AddIdRun(row, first, take);
+    row += take;
+    next = std::max(next, first + take);
   }
-  return next;
-}
-
-void RowBlock::AddMappedRow(uint64_t end, uint64_t id) {
-  AddId(id);
-  ends_.push_back(end);
-  id_map_.reset();
+  AddIdRun(row, next, n - row);
+  return next + (n - row);
 }
 
 char* RowBlock::Allocate(size_t n) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/chunked_vector.h"
@@ -53,15 +54,28 @@ class RowBlock {
   }
 
   // Writer-only.
-  void AddMappedRow(uint64_t end, uint64_t id);        // row = [previous end, end)
+  void AddMappedRow(uint64_t end, uint64_t id) {      // row = [previous end, end)
+    // Inline for the load loop: an id continuing the implicit run needs no bookkeeping.
+    const size_t n = size();
+    if (!ids_implicit_ || n == 0 || id != (first_id_ == 0 ? 0 : first_id_ + n)) {
+      AddId(id);
+    } else if (first_id_ == 0) {
+      ids_ascending_ = false;  // as AddIdAt has it: repeated 0s (key mode) do not ascend
+    }
+    ends_.push_back(end);
+    if (id_map_) id_map_.reset();
+  }
   // Mapped blocks: the last row now ends at `end` (>= its end): empty lines at the end of the
   // file join it. Only before the block is published.
   void ExtendLastMappedRow(uint64_t end) { ends_.back() = end; }
   void AddHeapRow(std::string_view bytes, uint64_t id);  // copies into the arena
   void AddRefRow(std::string_view bytes, uint64_t id);   // bytes kept alive by KeepAlive
-  // Gives the rows new ids: ids[i] for the first rows, then first_fresh, first_fresh+1, ...
-  // Only before the block is published. Returns the next unused id.
-  uint64_t Relabel(const std::vector<uint64_t>& ids, uint64_t first_fresh);
+  // Gives the rows new ids: those of `id_runs` ((first id, count) pairs, in row order) for the
+  // first rows, then fresh ones from max(first_fresh, largest listed id + 1). Only before the
+  // block is published; the runs must not list more ids than there are rows. Returns the next
+  // unused id. O(runs) when the ids are consecutive, else O(rows).
+  uint64_t Relabel(const std::vector<std::pair<uint64_t, uint64_t>>& id_runs,
+                   uint64_t first_fresh);
   void KeepAlive(std::shared_ptr<const void> owner) { keep_alive_.push_back(std::move(owner)); }
   // Index of the row with numeric id `id`, if any (binary search while ids ascend).
   std::optional<uint32_t> FindId(uint64_t id) const;
@@ -72,6 +86,8 @@ class RowBlock {
   char* Allocate(size_t n);
   void AddId(uint64_t id) { AddIdAt(size(), id); }
   void AddIdAt(size_t n, uint64_t id);  // id of row n; rows before n have theirs
+  // Ids first, first+1, ... of the `count` rows from row n; rows before n have theirs.
+  void AddIdRun(size_t n, uint64_t first, uint64_t count);
 
   uint32_t seq_;
   std::shared_ptr<const ReadOnlyFile> file_;

@@ -16,15 +16,6 @@ namespace {
 
 constexpr uint32_t kKeepId = std::numeric_limits<uint32_t>::max();
 
-std::vector<uint64_t> ExpandRuns(const JournalBase& b) {
-  std::vector<uint64_t> ids;
-  ids.reserve(b.IdCount());
-  for (const auto& [first, count] : b.id_runs) {
-    for (uint64_t i = 0; i < count; ++i) ids.push_back(first + i);
-  }
-  return ids;
-}
-
 Result<std::string> Frame(std::string_view payload) {
   std::string f;
   CSVFS_RETURN_IF_ERROR(AppendJournalFrame(payload, &f));
@@ -214,9 +205,8 @@ Status Store::Recover(bool create, const TableConfig& cfg, Recovered* out) {
 
   // Edited while unmounted: old ids for the rows that were there (only when it was merely
   // appended to), fresh ids after them. Otherwise the base's ids must cover every row.
-  std::vector<uint64_t> ids = ExpandRuns(base);
   uint64_t first_fresh = fresh_journal && base.next_id > 1 ? base.next_id : 1;
-  CSVFS_RETURN_IF_ERROR(table->RelabelIds(ids, first_fresh, /*strict_ids=*/!fresh_journal, path));
+  CSVFS_RETURN_IF_ERROR(table->RelabelIds(base.id_runs, first_fresh, /*strict_ids=*/!fresh_journal, path));
   table->SetCounters(base.number, base.lineage, fresh_journal ? file_mtime : base.mtime_ns);
   out->last_lsn = base.lsn;
   for (const Op& op : ops) {

@@ -10,6 +10,39 @@ namespace csvfs::core {
 
 using namespace table_internal;
 
+namespace {
+
+// Whether a key can be a file name under rows/.
+bool UsableKey(std::string_view k) {
+  return !k.empty() && k != "." && k != ".." && k.find('/') == std::string_view::npos &&
+         k.find('\0') == std::string_view::npos && k.size() <= 255;
+}
+
+// Field `column` of a record's text, without a copy, when no field up to it is quoted (the
+// common case; the text is known to be well-formed). nullopt when one is (FieldValue then
+// decodes it) or when the record has fewer fields.
+std::optional<std::string_view> PlainField(std::string_view text, int column) {
+  size_t pos = 0;
+  for (int i = 0; i < column; ++i) {
+    const size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) return std::nullopt;
+    pos = comma + 1;
+  }
+  const size_t end = std::min(text.find(',', pos), text.size());
+  if (text.substr(0, end).find('"') != std::string_view::npos) return std::nullopt;
+  return text.substr(pos, end - pos);
+}
+
+// Whether `row` (a row's bytes, with any empty lines kept with it) has `key` in `column`.
+bool RowHasKey(std::string_view row, int column, std::string_view key) {
+  const std::string_view text = RecordText(row);
+  if (auto plain = PlainField(text, column)) return *plain == key;
+  auto v = FieldValue(text, size_t(column));
+  return v.ok() && v.value() == key;
+}
+
+}  // namespace
+
 Table::Table(TableConfig cfg) : cfg_(std::move(cfg)) {
   auto v = std::make_shared<Version>();
   v->lineage_ = 1;
@@ -62,10 +95,7 @@ Result<std::string> Table::KeyAt(std::string_view record, int column) {
   auto v = FieldValue(StripEol(record), size_t(column));
   if (!v.ok()) return Status::Invalid("record has no key field");
   const std::string& k = v.value();
-  if (k.empty() || k == "." || k == ".." || k.find('/') != std::string::npos ||
-      k.find('\0') != std::string::npos || k.size() > 255) {
-    return Status::Invalid("key '" + k.substr(0, 64) + "' cannot be a file name");
-  }
+  if (!UsableKey(k)) return Status::Invalid("key '" + k.substr(0, 64) + "' cannot be a file name");
   return v;
 }
 
@@ -95,16 +125,20 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
   auto v = std::make_shared<Version>(*current_);
   v->key_column_ = -1;
   std::shared_ptr<RowBlock> block;
-  uint64_t offset = 0, row = 0;
+  uint64_t row = 0;
   Status err;
-  CsvScanner scanner;
+  // Keys in the block being built (KeyIndex's check of a fingerprint match).
+  auto is_loaded_key = [&](RowRef ref, std::string_view key) {
+    return ref.block == block->seq() && ref.index < block->size() &&
+           RowHasKey(block->Row(ref.index), key_column_, key);
+  };
   // Empty lines are not records: a run of them joins the record after it (the mapped row
   // spans from the previous row's end), or the last record at the end of the file.
   uint64_t blank_from = UINT64_MAX;
-  auto on_record = [&](std::string_view rec, const RecordSpan& sp) {
-    uint64_t start = offset;
-    offset += rec.size();
-    if (!err.ok()) return;
+  // Any record (span relative to data): the header, empty lines, the first row, errors.
+  auto on_record = [&](const RecordSpan& sp) {
+    const uint64_t start = sp.begin, offset = sp.next;
+    const std::string_view rec = data.substr(start, offset - start);
     if (sp.blank()) [[unlikely]] {
       if (blank_from == UINT64_MAX) blank_from = start;
       return;
@@ -148,7 +182,7 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
       auto key = KeyOf(rec);
       if (!key.ok()) return fail(Status::Invalid("row " + std::to_string(row + 1) + ": " +
                                                  key.status().message()));
-      if (!key_index_.emplace(key.value(), RowRef{block->seq(), uint32_t(row)}).second) {
+      if (!key_index_.Insert(key.value(), RowRef{block->seq(), uint32_t(row)}, is_loaded_key)) {
         return fail(Status::Invalid("duplicate key '" + key.value() + "'"));
       }
     }
@@ -157,19 +191,76 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
     if (sp.eol() == LineEnding::kNone) unterminated_row_ = RowRef{block->seq(), uint32_t(row)};
     ++row;
   };
-  constexpr size_t kChunk = 4 << 20;
-  for (size_t p = 0; p < data.size() && err.ok(); p += kChunk) {
-    Status s = scanner.Feed(data.substr(p, kChunk), on_record);
-    if (!s.ok() && err.ok()) err = Status(s.code(), label + ": " + s.message());
-  }
-  if (err.ok()) {
-    Status s = scanner.Finish(on_record);
-    if (!s.ok() && err.ok()) err = Status(s.code(), label + ": " + s.message());
-  }
+  // The common record, in a tight loop: a terminated data row of the expected size and field
+  // count, with a fresh numeric id or an unquoted, new and usable key, and no empty lines
+  // before it. Anything else goes through on_record, which also words the errors.
+  const uint64_t max_bytes = cfg_.max_record_bytes;
+  bool reserved = false;
+  auto on_batch = [&](const RecordSpan* spans, size_t n) {
+    // Key mode: once a sixteenth of the file is indexed (the index grows on its own until
+    // then), size the index for the whole file by extrapolation: at most 16x the keys seen,
+    // so that small first rows cannot make it reserve (and touch) far more than needed.
+    if (key_mode() && !reserved && row > 0 && spans[0].begin >= data.size() / 16) {
+      reserved = true;
+      const uint64_t estimate = row * data.size() / std::max<uint64_t>(1, spans[0].begin);
+      key_index_.Reserve(size_t(estimate + estimate / 16));
+    }
+    uint32_t want = 0;  // the field count rows must have (0: any), once it is known
+    auto ordinary = [&](const RecordSpan& sp) {
+      return sp.next != sp.end && sp.begin != sp.end && sp.next - sp.begin <= max_bytes &&
+             (want == 0 || sp.fields == want);
+    };
+    for (size_t i = 0; i < n && err.ok();) {
+      want = cfg_.ragged ? 0 : v->field_count_;
+      if (block && blank_from == UINT64_MAX && v->field_count_ != 0 && row >= ids.size() &&
+          ordinary(spans[i])) {
+        if (!key_mode()) {
+          for (; i < n && ordinary(spans[i]); ++i, ++row) {
+            block->AddMappedRow(spans[i].next, fresh_id++);
+          }
+        } else {
+          // Windows of rows: keys and fingerprints first (prefetching their slots), then
+          // the inserts, whose cache misses then overlap.
+          constexpr size_t kWindow = 32;
+          std::string_view keys[kWindow];
+          uint32_t fps[kWindow];
+          for (bool more = true; more && i < n;) {
+            size_t w = 0;
+            for (; w < kWindow && i + w < n && ordinary(spans[i + w]); ++w) {
+              const RecordSpan& sp = spans[i + w];
+              const auto key = PlainField(data.substr(sp.begin, sp.end - sp.begin), key_column_);
+              if (!key || !UsableKey(*key)) break;
+              keys[w] = *key;
+              fps[w] = key_index_.FingerprintOf(*key);
+              key_index_.Prefetch(fps[w]);
+            }
+            size_t done = 0;
+            for (; done < w; ++done, ++row) {
+              if (!key_index_.InsertFingerprinted(fps[done], keys[done],
+                                                  RowRef{block->seq(), uint32_t(row)},
+                                                  is_loaded_key)) {
+                break;
+              }
+              block->AddMappedRow(spans[i + done].next, 0);
+            }
+            i += done;
+            more = done == kWindow;  // else: the batch's end, or a record for on_record
+          }
+        }
+        unterminated_row_.reset();
+        if (i == n) break;
+      }
+      on_record(spans[i++]);
+    }
+    return err.ok();
+  };
+  Status scanned = ScanRecordBatches(data, on_batch);
+  if (!scanned.ok() && err.ok()) err = Status(scanned.code(), label + ": " + scanned.message());
   if (!err.ok()) {
-    key_index_.clear();
+    key_index_.Clear();
     return err;
   }
+  key_index_.ShrinkToFit();
   if (blank_from != UINT64_MAX) {  // empty lines at the end of the file
     const std::string_view blanks = data.substr(blank_from);
     if (row > 0) {
@@ -193,19 +284,20 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
   return Status::Ok();
 }
 
-Status Table::RelabelIds(const std::vector<uint64_t>& ids, uint64_t first_fresh,
-                         bool strict_ids, const std::string& label) {
+Status Table::RelabelIds(const std::vector<std::pair<uint64_t, uint64_t>>& id_runs,
+                         uint64_t first_fresh, bool strict_ids, const std::string& label) {
   if (key_mode()) return Status::Ok();
-  uint64_t rows = current_->rows_;
-  if (ids.size() > rows || (strict_ids && ids.size() != rows)) {
-    return Status::Corruption(label + ": the journal lists " + std::to_string(ids.size()) +
+  uint64_t rows = current_->rows_, listed = 0;
+  for (const auto& run : id_runs) listed += run.second;
+  if (listed > rows || (strict_ids && listed != rows)) {
+    return Status::Corruption(label + ": the journal lists " + std::to_string(listed) +
                               " row ids but the file has " + std::to_string(rows) + " rows");
   }
   next_id_ = first_fresh;
   if (!current_->blocks_.empty()) {
     // Not yet published: the block may be relabelled in place.
     auto* block = const_cast<RowBlock*>(current_->blocks_[0].block.get());
-    next_id_ = std::max(next_id_, block->Relabel(ids, first_fresh));
+    next_id_ = std::max(next_id_, block->Relabel(id_runs, first_fresh));
   }
   return Status::Ok();
 }
@@ -253,13 +345,20 @@ Status Table::LoadLayout(std::shared_ptr<const ReadOnlyFile> file, const Checkpo
 }
 
 void Table::RebuildKeyIndex() {
-  key_index_.clear();
+  key_index_.Clear();
   if (!key_mode()) return;
-  key_index_.reserve(current_->rows_);
+  key_index_.Reserve(current_->rows_);
+  const Version& v = *current_;
+  auto is_key = [&v](RowRef ref, std::string_view key) { return RowHasKeyIn(v, ref, key); };
   current_->ForEachRow([&](std::string_view id, std::string_view, RowRef ref) {
-    key_index_.emplace(std::string(id), ref);
+    (void)key_index_.Insert(id, ref, is_key);  // the first of duplicate keys wins
     return true;
   });
+}
+
+bool Table::RowHasKeyIn(const Version& v, RowRef ref, std::string_view key) {
+  const auto bytes = v.RowBytes(ref);
+  return bytes && v.key_column_ >= 0 && RowHasKey(*bytes, v.key_column_, key);
 }
 
 uint64_t Table::NumericId(std::string_view id) const {
@@ -271,9 +370,10 @@ uint64_t Table::NumericId(std::string_view id) const {
 
 std::optional<RowRef> Table::Find(std::string_view id) const {
   if (key_mode()) {
-    auto it = key_index_.find(std::string(id));
-    if (it == key_index_.end()) return std::nullopt;
-    return it->second;
+    const Version& v = *current_;
+    return key_index_.Find(id, [&v](RowRef ref, std::string_view key) {
+      return RowHasKeyIn(v, ref, key);
+    });
   }
   uint64_t n = NumericId(id);
   if (n == 0) return std::nullopt;
@@ -476,7 +576,11 @@ void Table::AppendRow(Draft* d, const RowData& row) {
   uint64_t id = key_mode() ? 0 : NumericId(row.id);
   append_block_->AddHeapRow(row.bytes, id);
   RowRef ref{append_block_->seq(), v.blocks_.back().count++};
-  if (key_mode()) key_index_[row.id] = ref;
+  if (key_mode()) {
+    key_index_.Set(row.id, ref, [&v](RowRef r, std::string_view key) {
+      return RowHasKeyIn(v, r, key);
+    });
+  }
   if (id >= next_id_) next_id_ = id + 1;
   v.size_ += row.bytes.size();
   ++v.rows_;
@@ -502,7 +606,7 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
     auto ref = Find(id);
     if (!ref) return Status::Corruption("delete of missing row '" + id + "'");
     CSVFS_RETURN_IF_ERROR(SetRow(d, *ref, nullptr));
-    if (key_mode()) key_index_.erase(id);
+    if (key_mode()) key_index_.Erase(id, *ref);
     d->erased.push_back(id);
     d->changed_middle = true;
   }
@@ -520,8 +624,10 @@ Status Table::ApplyChange(const Op& op, Draft* d) {
     if (key_mode()) {
       auto key = KeyOf(row.bytes);
       if (!key.ok()) return Status::Corruption("update without a valid key");
-      key_index_.erase(row.id);
-      key_index_[key.value()] = *ref;
+      key_index_.Erase(row.id, *ref);
+      key_index_.Set(key.value(), *ref, [&v](RowRef r, std::string_view k) {
+        return RowHasKeyIn(v, r, k);
+      });
       new_id = key.value();
     }
     if (new_id != row.id) d->erased.push_back(row.id);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "core/key_index.h"
 #include "core/op.h"
 #include "core/status.h"
 #include "core/version.h"
@@ -45,10 +46,11 @@ class Table {
   // allowed if !strict_ids). Errors name the file and line.
   Status Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<uint64_t>& ids,
               uint64_t next_id, const std::string& file_label, bool strict_ids);
-  // After Load: gives the loaded rows these ids (then fresh ones from first_fresh); with
-  // strict_ids the ids must cover every row exactly (else kCorruption).
-  Status RelabelIds(const std::vector<uint64_t>& ids, uint64_t first_fresh, bool strict_ids,
-                    const std::string& file_label);
+  // After Load: gives the loaded rows the ids of `id_runs` ((first id, count) pairs in row
+  // order), then fresh ones from first_fresh; with strict_ids the runs must cover every row
+  // exactly (else kCorruption). O(runs) when the ids are consecutive.
+  Status RelabelIds(const std::vector<std::pair<uint64_t, uint64_t>>& id_runs,
+                    uint64_t first_fresh, bool strict_ids, const std::string& file_label);
   // Builds the first Version from a checkpoint whose layout is already known.
   Status LoadLayout(std::shared_ptr<const ReadOnlyFile> file, const CheckpointLayout& layout,
                     uint64_t next_id);
@@ -110,6 +112,8 @@ class Table {
   std::string TakeTrailingBlanks(Draft* d);
   void Stamp(const Op& op, Draft* d);
   void RebuildKeyIndex();
+  // Whether row `ref` of `v` has key `key` (KeyIndex's check of a fingerprint match).
+  static bool RowHasKeyIn(const Version& v, RowRef ref, std::string_view key);
   uint64_t NumericId(std::string_view id) const;
 
   TableConfig cfg_;
@@ -118,7 +122,7 @@ class Table {
   uint64_t next_id_ = 1;
   Snapshot current_;
   std::shared_ptr<RowBlock> append_block_;  // last block, if rows can be appended to it
-  std::unordered_map<std::string, RowRef> key_index_;  // key mode only
+  KeyIndex key_index_;  // key mode only: key -> row, checked against the rows' bytes
   std::optional<RowRef> unterminated_row_;  // the last row, if it has no line ending
   bool unterminated_header_ = false;
 };

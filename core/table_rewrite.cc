@@ -119,8 +119,8 @@ bool Table::ApplyRewriteInPlace(const Op& op, Draft* d) {
       case Step::kDelete: {
         uint64_t left = s.to - s.from;
         cur.ForEachRowFrom(*cur.RefAt(s.from), [&](std::string_view id, std::string_view, RowRef r) {
+          if (key_mode()) key_index_.Erase(id, r);
           (void)SetRow(d, r, nullptr);
-          if (key_mode()) key_index_.erase(std::string(id));
           d->erased.emplace_back(id);
           return --left > 0;
         });
@@ -135,6 +135,7 @@ bool Table::ApplyRewriteInPlace(const Op& op, Draft* d) {
       case Step::kMove: {  // deleted where it was, appended with its id
         uint64_t left = s.to - s.from;
         cur.ForEachRowFrom(*cur.RefAt(s.from), [&](std::string_view id, std::string_view bytes, RowRef r) {
+          if (key_mode()) key_index_.Erase(id, r);
           (void)SetRow(d, r, nullptr);
           if (s.replaced) {
             if (bytes != e->bytes) d->stamped.push_back(e->id);

@@ -256,6 +256,7 @@ Status Engine::Impl::RunCheckpoint() {
   if (!ck.ok()) return give_up(ck.status(), fatal(ck.status()));
   auto next = std::make_unique<Table>(table->config());
   Status s = next->LoadLayout(ck->file, ck->layout, next_id);
+  ck->layout = CheckpointLayout();  // 16 bytes a row: freed now, not after the memory is trimmed
   if (!s.ok()) return give_up(s, false);
   next->SetCounters(v->number(), v->lineage(), v->mtime_ns());
   next->CarryStamps(*v);  // rows keep the times of their last change
@@ -290,6 +291,7 @@ Status Engine::Impl::RunCheckpoint() {
   unfolded_since_ns = last_lsn > lsn ? opt.env->NowNanos() : 0;  // commits made meanwhile
   table = std::move(next);
   Publish(table->current());
+  v.reset();  // the version before the checkpoint, unless readers still hold it
   opt.env->ReleaseFreeMemory();
   if (auto st = store->dir()->Stat(store->names().name); st.ok()) {  // chmod'ed directly?
     std::lock_guard<std::mutex> ol(own_mu);

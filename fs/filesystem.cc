@@ -49,6 +49,16 @@ std::optional<std::string> Filesystem::RowText(std::string_view id) {
 core::Snapshot Filesystem::Current() {
   core::Snapshot v = engine_->Current();
   inodes_.NoteVersion(v);
+  lineages_.NoteHead(v);
+  // A new object of the same version: a checkpoint reloaded it. Whoever holds the old one
+  // only for bookkeeping moves to the new one.
+  const core::Version* was = last_current_.exchange(v.get());
+  if (was != v.get() && v->number() == last_number_.exchange(v->number())) {
+    pid_snapshots_.Sweep();  // exited processes' bases hold older versions
+    pid_snapshots_.Rebind(v);
+  } else {
+    last_number_.store(v->number());
+  }
   return v;
 }
 
@@ -106,6 +116,7 @@ AdapterStats Filesystem::Stats() const {
 }
 
 std::string Filesystem::RenderStatusText() {
+  (void)Current();  // bookkeeping moves off versions a checkpoint replaced
   const char* sync = options_.sync == core::SyncMode::kClose    ? "close"
                      : options_.sync == core::SyncMode::kAlways ? "always"
                                                                 : "off";

@@ -117,6 +117,8 @@ class Filesystem {
   LockTable locks_;
   PreparedRewrites prepared_rewrites_;
   std::atomic<uint64_t> refused_{0};
+  std::atomic<const core::Version*> last_current_{nullptr};  // what Current() last returned
+  std::atomic<uint64_t> last_number_{0};
   RefusalLog refusals_;  // the last few, for .csvfs-status
 };
 

@@ -9,7 +9,8 @@ void LineageLog::NoteCommit(const core::Snapshot& v, bool append_only) {
   std::lock_guard<std::mutex> l(mu_);
   Entry& e = lineages_[v->lineage()];
   if (!append_only && !e.start) e.start = v->size();
-  if (e.head == nullptr || v->number() > e.head->number()) e.head = v;
+  // (The same number from a newer object is the same bytes reloaded by a checkpoint.)
+  if (e.head == nullptr || v->number() >= e.head->number()) e.head = v;
   // Of replaced lineages only the appended bytes are needed (none without a known start).
   for (auto& [lineage, entry] : lineages_) {
     if (lineage >= v->lineage() || entry.head == nullptr) continue;
@@ -25,6 +26,14 @@ void LineageLog::NoteCommit(const core::Snapshot& v, bool append_only) {
     }
   }
   while (lineages_.size() > capacity_) lineages_.erase(lineages_.begin());
+}
+
+void LineageLog::NoteHead(const core::Snapshot& v) {
+  if (v == nullptr) return;
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = lineages_.find(v->lineage());
+  if (it == lineages_.end() || it->second.head == nullptr || it->second.head == v) return;
+  if (v->number() >= it->second.head->number()) it->second.head = v;
 }
 
 std::vector<LineageLog::Segment> LineageLog::After(uint64_t lineage) const {

@@ -37,6 +37,9 @@ class LineageLog {
 
   // A commit published `v`; `append_only`: it only appended (same lineage).
   void NoteCommit(const core::Snapshot& v, bool append_only);
+  // `v` is the current version: if its lineage is known, it becomes that lineage's head (a
+  // checkpoint reloads the current version as a new object; the old one is then released).
+  void NoteHead(const core::Snapshot& v);
 
   static constexpr uint64_t kMaxCopiedTail = uint64_t{8} << 20;
 

@@ -41,7 +41,9 @@ uint64_t InodeTable::TableIno(const core::Snapshot& version, bool add_lookup) {
     ino = it->second;
   }
   Node& n = nodes_.at(ino);
-  if (n.info.head == nullptr || version->number() > n.info.head->number()) n.info.head = version;
+  // The same number from a newer object: the same bytes, reloaded by a checkpoint (the old
+  // object holds the old BACKING's mapping and row index: let it go).
+  if (n.info.head == nullptr || version->number() >= n.info.head->number()) n.info.head = version;
   if (add_lookup) ++n.lookups;
   return ino;
 }

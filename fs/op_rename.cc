@@ -54,6 +54,9 @@ void ReplaceTable(Request& r, int dir, const std::string& from,
     return;
   }
   auto res = fs.engine().Rewrite(base, map.view(), r.pid(), std::move(prepared));
+  // Committed: the file's bytes are the table's now, and what its writer read is no one's
+  // base any more (holding it would keep that version, maybe a whole old index, alive).
+  if (res.ok() && same != nullptr) same->writer_base = nullptr;
   if (hold.owns_lock()) hold.unlock();
   if (!res.ok()) {
     fs.LogRefused(r.pid(), "rename " + from + " over", fs.table_name(), res.status());

@@ -92,6 +92,14 @@ void PidSnapshots::MaybeSweep() {
   Sweep();
 }
 
+void PidSnapshots::Rebind(const core::Snapshot& v) {
+  if (v == nullptr) return;
+  std::lock_guard<std::mutex> l(mu_);
+  for (Entry& e : lru_) {
+    if (e.snap != nullptr && e.snap != v && e.snap->number() == v->number()) e.snap = v;
+  }
+}
+
 void PidSnapshots::Sweep() {
   std::vector<std::pair<uint32_t, uint64_t>> entries;
   {

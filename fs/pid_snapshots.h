@@ -46,6 +46,10 @@ class PidSnapshots {
   core::Snapshot Lookup(uint32_t pid);
   // Drops the entries of processes that have exited (or whose pid was reused).
   void Sweep();
+  // A checkpoint reloaded the current version as a new object `v` (same number, same bytes):
+  // entries holding the old object hold `v` instead, so that the old one (the old BACKING's
+  // mapping and row index) is freed. O(entries).
+  void Rebind(const core::Snapshot& v);
   size_t size() const;
 
  private:

@@ -363,3 +363,25 @@ TEST_CASE("fs: status rendering", "[fs]") {
   CHECK(text.find("read_only: yes (fsync failed)\n") != std::string::npos);
   CHECK(fs::FormatTimeNs(0) == "never");
 }
+
+TEST_CASE("fs: pid snapshots: after a checkpoint, bases hold the reloaded version, not the old one", "[fs]") {
+  TestEngine te;
+  FakeProcs procs;
+  procs.start = {{1, 100}, {2, 200}};
+  fs::PidSnapshots p(16, procs.Fn());
+  REQUIRE(te.engine->Append("3,c\n", 1).ok());
+  auto before = te.engine->Current();
+  p.NoteRead(1, before);
+  auto older = before;
+  REQUIRE(te.engine->Append("4,d\n", 1).ok());
+  p.NoteRead(2, te.engine->Current());
+  REQUIRE(te.engine->Checkpoint().ok());
+  auto reloaded = te.engine->Current();
+  REQUIRE(reloaded != p.Lookup(2));
+  REQUIRE(reloaded->number() == p.Lookup(2)->number());
+  std::weak_ptr<const core::Version> old_object = p.Lookup(2);
+  p.Rebind(reloaded);
+  CHECK(p.Lookup(2) == reloaded);  // same version, the new object
+  CHECK(old_object.expired());
+  CHECK(p.Lookup(1) == older);     // an older version is still a base: kept as it is
+}

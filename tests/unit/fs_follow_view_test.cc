@@ -69,3 +69,25 @@ TEST_CASE("fs: follow view: a rewrite with nothing appended shows nothing", "[fs
   t.Note(t.engine->DeleteRow("1", 1));
   CHECK(t.View(head0) == "id,v\n1,a\n2,b\n");
 }
+
+TEST_CASE("fs: follow view: a replaced lineage's versions are released, its appended bytes kept", "[fs]") {
+  Table t;
+  core::Snapshot head0 = t.engine->Current();
+  t.log.NoteCommit(head0, true);  // the mount's first lineage: its start is unknown
+  t.Note(t.engine->DeleteRow("1", 1));  // lineage 2 starts
+  std::weak_ptr<const core::Version> first = t.engine->Current();
+  t.Note(t.engine->Append("3,c\n", 1));
+  std::weak_ptr<const core::Version> appended = t.engine->Current();
+  t.Note(t.engine->DeleteRow("2", 1));  // lineage 3: lineage 2 is replaced
+  std::weak_ptr<const core::Version> mount_head = head0;
+  head0.reset();
+  // Nothing but the test held them: the log keeps none of these versions.
+  CHECK(mount_head.expired());
+  CHECK(first.expired());
+  CHECK(appended.expired());
+  // The bytes appended to lineage 2 are still what its readers see past its end.
+  CHECK(t.log.BytesAfter(1) == 4);
+  REQUIRE(t.log.After(1).size() == 1);
+  CHECK(t.log.After(1)[0].copy != nullptr);
+  CHECK(*t.log.After(1)[0].copy == "3,c\n");
+}

@@ -14,6 +14,7 @@
 
 #include "core/csv.h"
 #include "core/merge_internal.h"
+#include "core/resident_pages.h"
 #include "core/table.h"
 
 namespace csvfs::core::merge_internal {
@@ -27,6 +28,7 @@ uint64_t CommonPrefix(const Version& v, std::string_view image) {
   v.ReadPieces(0, n, [&](std::string_view piece) {
     if (differs) return;
     const char* img = image.data() + same;
+    NoteMappedRead(piece.size());  // the image's side (a mapped scratch file)
     if (std::memcmp(piece.data(), img, piece.size()) == 0) {
       same += piece.size();
       return;
@@ -50,6 +52,7 @@ uint64_t CommonSuffix(const Version& v, uint64_t end, std::string_view image) {
     buf.resize(len);
     v.Read(end - same - len, buf.data(), len);
     const char* img = image.data() + image.size() - same - len;
+    NoteMappedRead(len);
     if (std::memcmp(buf.data(), img, len) == 0) {
       same += len;
       continue;

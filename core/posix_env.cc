@@ -17,6 +17,7 @@
 #include <mutex>
 
 #include "core/env.h"
+#include "core/resident_pages.h"
 #include "core/env_util.h"
 
 namespace csvfs::core {
@@ -216,7 +217,10 @@ class PosixMappedFile final : public ReadOnlyFile {
  public:
   PosixMappedFile(void* addr, size_t size) : addr_(addr), size_(size) {}
   ~PosixMappedFile() override {
-    if (size_ > 0) ::munmap(addr_, size_);
+    if (size_ > 0) {
+      UnregisterMapping(addr_);
+      ::munmap(addr_, size_);
+    }
   }
   PosixMappedFile(const PosixMappedFile&) = delete;
   PosixMappedFile& operator=(const PosixMappedFile&) = delete;
@@ -324,13 +328,14 @@ Result<std::unique_ptr<ReadOnlyFile>> PosixDirectory::OpenReadOnly(const std::st
   const size_t size = static_cast<size_t>(end);
   void* addr = nullptr;
   if (size > 0) {
-    addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (addr == MAP_FAILED) {
       Status s = ErrnoStatus(errno, "mmap", PathOf(name));
       ::close(fd);
       return s;
     }
     ::madvise(addr, size, MADV_SEQUENTIAL);  // a hint; failure is harmless
+    RegisterMapping(addr, size);  // its pages leave the daemon's RSS as reads pass the budget
   }
   ::close(fd);  // the mapping keeps the file's pages alive
   return std::unique_ptr<ReadOnlyFile>(new PosixMappedFile(addr, size));

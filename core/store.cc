@@ -7,6 +7,7 @@
 
 #include "core/env_util.h"
 #include "core/journal.h"
+#include "core/resident_pages.h"
 #include "core/journal_file.h"
 #include "spdlog/spdlog.h"
 
@@ -299,12 +300,14 @@ Result<PreparedCheckpoint> Store::WriteCheckpointFile(const Version& v, uint64_t
     if (!err.ok() || buf.empty()) return;
     crc = Crc32c(crc, buf.data(), buf.size());
     err = f->Append(buf);
+    NoteMappedRead(buf.size());  // about as many bytes of the old file's mapping were read
     buf.clear();
   };
   buf.append(v.header());
   offset = buf.size();
   ck.layout.header_end = offset;
   ck.layout.row_ends.reserve(v.row_count());
+  ck.layout.ids.reserve(v.row_count());
   v.ForEachRow([&](std::string_view id, std::string_view bytes, RowRef) {
     buf.append(bytes);
     offset += bytes.size();

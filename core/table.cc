@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/csv.h"
+#include "core/resident_pages.h"
 #include "core/table_internal.h"
 
 namespace csvfs::core {
@@ -197,6 +198,7 @@ Status Table::Load(std::shared_ptr<const ReadOnlyFile> file, const std::vector<u
   const uint64_t max_bytes = cfg_.max_record_bytes;
   bool reserved = false;
   auto on_batch = [&](const RecordSpan* spans, size_t n) {
+    if (n > 0) NoteMappedRead(spans[n - 1].next - spans[0].begin);
     // Key mode: once a sixteenth of the file is indexed (the index grows on its own until
     // then), size the index for the whole file by extrapolation: at most 16x the keys seen,
     // so that small first rows cannot make it reserve (and touch) far more than needed.

@@ -1,5 +1,7 @@
 #include "core/version.h"
 
+#include "core/resident_pages.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -236,6 +238,7 @@ void Version::ReadPieces(uint64_t off, size_t len,
     }
     uint64_t key = RowRef{b.block->seq(), idx}.key();
     std::string_view piece;
+    bool from_mapping = false;
     if (ov != nullptr && ov->key == key) {
       if (ov->content) piece = *ov->content;
       ov = LowerBound(overrides_, key + 1);
@@ -248,6 +251,7 @@ void Version::ReadPieces(uint64_t off, size_t len,
       if (b.block->mapped()) {
         piece = b.block->Span(idx, stop);
         idx = stop;
+        from_mapping = true;
       } else {
         piece = b.block->Row(idx);
         ++idx;
@@ -262,6 +266,7 @@ void Version::ReadPieces(uint64_t off, size_t len,
     if (piece.size() > end - pos) piece = piece.substr(0, end - pos);
     if (!piece.empty()) fn(piece);
     pos += piece.size();
+    if (from_mapping) NoteMappedRead(piece.size());
   }
 }
 

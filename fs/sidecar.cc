@@ -13,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/resident_pages.h"
+
 namespace csvfs::fs {
 namespace {
 
@@ -250,7 +252,10 @@ int Sidecar::OpenRegular(int dir_fd, const std::string& name, UniqueFd* fd, uint
 }
 
 MappedFile::~MappedFile() {
-  if (addr_ != nullptr) munmap(addr_, size_);
+  if (addr_ != nullptr) {
+    core::UnregisterMapping(addr_);
+    munmap(addr_, size_);
+  }
 }
 
 int MappedFile::Map(int fd, uint64_t size) {
@@ -258,6 +263,7 @@ int MappedFile::Map(int fd, uint64_t size) {
   void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   if (p == MAP_FAILED) return Errno();
   (void)madvise(p, size, MADV_SEQUENTIAL);
+  core::RegisterMapping(p, size);  // a merge's byte comparison does not keep it resident
   addr_ = p;
   size_ = size;
   return 0;

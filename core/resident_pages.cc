@@ -25,7 +25,10 @@ std::atomic<uint64_t> since_drop{0};
 
 }  // namespace
 
-void SetResidentBudget(uint64_t bytes) { budget.store(bytes); }
+void SetResidentBudget(uint64_t bytes) {
+  budget.store(bytes);
+  since_drop.store(0);
+}
 
 void RegisterMapping(const void* addr, size_t len) {
   if (addr == nullptr || len == 0) return;

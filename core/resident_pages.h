@@ -19,6 +19,7 @@
 namespace csvfs::core {
 
 // Bytes read from registered mappings between two drops (default 32 MiB); 0: never drop.
+// Restarts the count.
 void SetResidentBudget(uint64_t bytes);
 // A read-only file mapping [addr, addr+len) that may be dropped from RSS at any time.
 void RegisterMapping(const void* addr, size_t len);

@@ -25,18 +25,23 @@ uint64_t CommonPrefix(const Version& v, std::string_view image) {
   const uint64_t n = std::min<uint64_t>(v.size(), image.size());
   uint64_t same = 0;
   bool differs = false;
+  constexpr size_t kChunk = size_t{8} << 20;  // both sides' pages leave the RSS as it goes
   v.ReadPieces(0, n, [&](std::string_view piece) {
-    if (differs) return;
-    const char* img = image.data() + same;
-    NoteMappedRead(piece.size());  // the image's side (a mapped scratch file)
-    if (std::memcmp(piece.data(), img, piece.size()) == 0) {
-      same += piece.size();
-      return;
+    while (!differs && !piece.empty()) {
+      const size_t len = std::min(piece.size(), kChunk);
+      const char* img = image.data() + same;
+      const bool equal = std::memcmp(piece.data(), img, len) == 0;
+      NoteMappedRead(2 * len);  // the table's mapping and the image's (a mapped scratch file)
+      if (equal) {
+        same += len;
+        piece.remove_prefix(len);
+        continue;
+      }
+      size_t i = 0;
+      while (piece[i] == img[i]) ++i;
+      same += i;
+      differs = true;
     }
-    size_t i = 0;
-    while (piece[i] == img[i]) ++i;
-    same += i;
-    differs = true;
   });
   return same;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,36 @@ inline size_t LeadingBlankBytes(std::string_view r) {
 // 1-based line number of `offset` in `data`.
 inline uint64_t LineOf(std::string_view data, uint64_t offset) {
   return 1 + uint64_t(std::count(data.begin(), data.begin() + offset, '\n'));
+}
+
+
+// Whether a key can be a file name under rows/.
+inline bool UsableKey(std::string_view k) {
+  return !k.empty() && k != "." && k != ".." && k.find('/') == std::string_view::npos &&
+         k.find('\0') == std::string_view::npos && k.size() <= 255;
+}
+
+// Field `column` of a record's text, without a copy, when no field up to it is quoted (the
+// common case; the text is known to be well-formed). nullopt when one is (FieldValue then
+// decodes it) or when the record has fewer fields.
+inline std::optional<std::string_view> PlainField(std::string_view text, int column) {
+  size_t pos = 0;
+  for (int i = 0; i < column; ++i) {
+    const size_t comma = text.find(',', pos);
+    if (comma == std::string_view::npos) return std::nullopt;
+    pos = comma + 1;
+  }
+  const size_t end = std::min(text.find(',', pos), text.size());
+  if (text.substr(0, end).find('"') != std::string_view::npos) return std::nullopt;
+  return text.substr(pos, end - pos);
+}
+
+// Whether `row` (a row's bytes, with any empty lines kept with it) has `key` in `column`.
+inline bool RowHasKey(std::string_view row, int column, std::string_view key) {
+  const std::string_view text = RecordText(row);
+  if (auto plain = PlainField(text, column)) return *plain == key;
+  auto v = FieldValue(text, size_t(column));
+  return v.ok() && v.value() == key;
 }
 
 }  // namespace table_internal

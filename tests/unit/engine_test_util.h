@@ -1,11 +1,14 @@
 // Helpers for engine tests: files in an Env, and whole-table renderings.
 #pragma once
 
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "core/engine.h"
 #include "core/env.h"
+#include "core/table.h"
 
 namespace csvfs::testing {
 
@@ -20,6 +23,22 @@ inline void PutFile(core::Env* env, const std::string& dir, const std::string& n
       !d.value()->Sync().ok()) {
     throw std::runtime_error("PutFile failed");
   }
+}
+
+// A Table loaded from `csv` (written as /d/t.csv); `key`: the key column, empty for numeric
+// ids. The load's status goes to *status (the Table is returned either way).
+inline std::unique_ptr<core::Table> LoadTable(core::Env* env, const std::string& csv,
+                                              const std::string& key, core::Status* status) {
+  PutFile(env, "/d", "t.csv", csv);
+  auto d = env->OpenDirectory("/d");
+  if (!d.ok()) throw std::runtime_error(d.status().ToString());
+  auto file = d.value()->OpenReadOnly("t.csv");
+  if (!file.ok()) throw std::runtime_error(file.status().ToString());
+  core::TableConfig cfg;
+  cfg.key_name = key;
+  auto t = std::make_unique<core::Table>(cfg);
+  *status = t->Load(std::move(file.value()), {}, 1, "t.csv", false);
+  return t;
 }
 
 inline std::string GetFile(core::Env* env, const std::string& dir, const std::string& name) {

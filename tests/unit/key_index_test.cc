@@ -84,16 +84,7 @@ void CheckAgainstModel(KeyIndex* index, size_t ops, uint32_t seed) {
 }
 
 std::unique_ptr<core::Table> LoadKeyed(core::Env* env, const std::string& csv, core::Status* st) {
-  PutFile(env, "/d", "t.csv", csv);
-  auto dir = env->OpenDirectory("/d");
-  REQUIRE(dir.ok());
-  auto file = dir.value()->OpenReadOnly("t.csv");
-  REQUIRE(file.ok());
-  core::TableConfig cfg;
-  cfg.key_name = "id";
-  auto t = std::make_unique<core::Table>(cfg);
-  *st = t->Load(std::move(file.value()), {}, 1, "t.csv", false);
-  return t;
+  return LoadTable(env, csv, "id", st);
 }
 
 }  // namespace

@@ -10,15 +10,9 @@ namespace csvfs::testing {
 namespace {
 
 std::unique_ptr<core::Table> Loaded(core::Env* env, const std::string& csv, const std::string& key) {
-  PutFile(env, "/d", "t.csv", csv);
-  auto dir = env->OpenDirectory("/d");
-  REQUIRE(dir.ok());
-  auto file = dir.value()->OpenReadOnly("t.csv");
-  REQUIRE(file.ok());
-  core::TableConfig cfg;
-  cfg.key_name = key;
-  auto t = std::make_unique<core::Table>(cfg);
-  REQUIRE(t->Load(std::move(file.value()), {}, 1, "t.csv", false).ok());
+  core::Status st;
+  auto t = LoadTable(env, csv, key, &st);
+  REQUIRE(st.ok());
   return t;
 }
 
